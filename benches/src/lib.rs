@@ -1,0 +1,1 @@
+//! Baseline lock tables that the criterion benches compare lockstudio against.
