@@ -1,0 +1,7 @@
+//! One module per subcommand; each exports `Args` (clap) and `execute(&Args) -> ExitCode`.
+
+pub mod compare;
+pub mod replay;
+pub mod run;
+pub mod spec;
+pub mod sweep;
