@@ -15,6 +15,7 @@ pub mod level;
 pub mod manager;
 pub mod owner;
 pub mod path;
+pub mod planted;
 pub mod reference;
 pub mod reservation;
 pub mod sync;

@@ -112,7 +112,9 @@ impl LockPath {
         }
         let cut = self.text.rfind('/').unwrap_or(0);
         let parent = if cut == 0 { "/" } else { &self.text[..cut] };
-        Some(LockPath { text: parent.into() })
+        Some(LockPath {
+            text: parent.into(),
+        })
     }
 
     /// This path with `segment` appended, validated.
@@ -123,6 +125,15 @@ impl LockPath {
             format!("{}/{segment}", self.text)
         };
         LockPath::parse(&text)
+    }
+
+    /// The ancestor made of the first `len` bytes, which must end at a segment boundary of
+    /// this (valid) path, so the prefix is valid too.
+    pub(crate) fn prefix(&self, len: usize) -> LockPath {
+        debug_assert!(len == self.text.len() || self.text.as_bytes().get(len) == Some(&b'/'));
+        LockPath {
+            text: self.text[..len].into(),
+        }
     }
 
     /// Whether `self` is a strict ancestor of `other`, by whole segments.
@@ -166,7 +177,10 @@ fn validate(text: &str) -> Result<(), PathError> {
         match segment {
             "" => return Err(PathError::EmptySegment { at }),
             "." | ".." => {
-                return Err(PathError::DotSegment { segment: segment.to_owned(), at });
+                return Err(PathError::DotSegment {
+                    segment: segment.to_owned(),
+                    at,
+                });
             }
             s if s.len() > MAX_SEGMENT_LEN => return Err(PathError::SegmentTooLong { at }),
             _ => {}
@@ -208,16 +222,40 @@ mod tests {
     fn rejects_malformed_paths() {
         assert_eq!(LockPath::parse(""), Err(PathError::Empty));
         assert_eq!(LockPath::parse("a/b"), Err(PathError::NotAbsolute));
-        assert_eq!(LockPath::parse("/a//b"), Err(PathError::EmptySegment { at: 3 }));
-        assert_eq!(LockPath::parse("/a/"), Err(PathError::EmptySegment { at: 3 }));
-        assert!(matches!(LockPath::parse("/a/../b"), Err(PathError::DotSegment { .. })));
-        assert!(matches!(LockPath::parse("/./b"), Err(PathError::DotSegment { .. })));
-        assert!(matches!(LockPath::parse("/a\0b"), Err(PathError::ControlChar { at: 2 })));
-        assert_eq!(LockPath::parse(&"/a".repeat(MAX_DEPTH + 1)), Err(PathError::TooDeep));
+        assert_eq!(
+            LockPath::parse("/a//b"),
+            Err(PathError::EmptySegment { at: 3 })
+        );
+        assert_eq!(
+            LockPath::parse("/a/"),
+            Err(PathError::EmptySegment { at: 3 })
+        );
+        assert!(matches!(
+            LockPath::parse("/a/../b"),
+            Err(PathError::DotSegment { .. })
+        ));
+        assert!(matches!(
+            LockPath::parse("/./b"),
+            Err(PathError::DotSegment { .. })
+        ));
+        assert!(matches!(
+            LockPath::parse("/a\0b"),
+            Err(PathError::ControlChar { at: 2 })
+        ));
+        assert_eq!(
+            LockPath::parse(&"/a".repeat(MAX_DEPTH + 1)),
+            Err(PathError::TooDeep)
+        );
         assert!(LockPath::parse(&"/a".repeat(MAX_DEPTH)).is_ok());
         let long = format!("/{}", "x".repeat(MAX_SEGMENT_LEN + 1));
-        assert_eq!(LockPath::parse(&long), Err(PathError::SegmentTooLong { at: 1 }));
-        assert_eq!(LockPath::parse(&"/abcdefgh".repeat(600)), Err(PathError::TooLong));
+        assert_eq!(
+            LockPath::parse(&long),
+            Err(PathError::SegmentTooLong { at: 1 })
+        );
+        assert_eq!(
+            LockPath::parse(&"/abcdefgh".repeat(600)),
+            Err(PathError::TooLong)
+        );
     }
 
     #[test]

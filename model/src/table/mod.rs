@@ -4,7 +4,9 @@
 //! requests comes back as [`Effect`]s. Work per request is O(depth of the path) using
 //! per-node intention counts, never a scan of the holds.
 
+mod deadlines;
 mod model;
+mod tree;
 mod types;
 
 pub use model::LockModel;
@@ -13,4 +15,4 @@ pub use types::{
     TableCounts, Ticket, MAX_DURATION,
 };
 mod table;
-pub use table::LockTable;
+pub use table::{LockTable, EXPIRED_MEMORY};

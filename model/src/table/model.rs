@@ -2,7 +2,9 @@
 //! [`ReferenceTable`](crate::reference::ReferenceTable), so tests, the scenario runner and the
 //! simulator can drive either and compare them step by step.
 
-use super::types::{Decision, Effect, Grant, HolderInfo, QueuedInfo, Released, RequestOptions, Ticket};
+use super::types::{
+    Decision, Effect, Grant, HolderInfo, QueuedInfo, Released, RequestOptions, Ticket,
+};
 use crate::error::LockError;
 use crate::level::Level;
 use crate::owner::Owner;

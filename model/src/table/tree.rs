@@ -1,0 +1,318 @@
+//! The path tree: one node per path that has holds, waiters or descendants that do, each with
+//! per-level intention counts (Gray-style) so conflicts are found in O(depth).
+
+use crate::level::Level;
+use crate::owner::Owner;
+use crate::path::LockPath;
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+
+/// Index of a node in the arena. Slots are reused after pruning.
+pub(crate) type NodeId = u32;
+
+/// The root's id; it is never pruned.
+pub(crate) const ROOT: NodeId = 0;
+
+/// How many vacant nodes are kept before a prune: keeps lock/unlock on a warm path free of
+/// allocation while bounding the memory of paths no longer in use.
+const VACANT_LIMIT: usize = 1024;
+
+/// Per-level counts of holds (or waiters) exactly at a node and strictly below it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Census {
+    pub(crate) direct: [u32; 3],
+    pub(crate) below: [u32; 3],
+}
+
+impl Census {
+    pub(crate) fn is_zero(&self) -> bool {
+        self.direct == [0; 3] && self.below == [0; 3]
+    }
+}
+
+/// Which census a change applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tally {
+    Held,
+    Waiting,
+}
+
+/// One owner's hold on one path.
+#[derive(Clone, Debug)]
+pub(crate) struct Hold {
+    pub(crate) owner: Owner,
+    /// Unreleased acquisitions per level.
+    pub(crate) counts: [u32; 3],
+    /// Token of the grant that created the hold: tokens from it up to `fence` are live.
+    pub(crate) first_fence: u64,
+    /// Token of the newest grant.
+    pub(crate) fence: u64,
+    /// Lease expiry and its deadline key, if the hold is a lease.
+    pub(crate) lease: Option<crate::time::Time>,
+}
+
+impl Hold {
+    /// The strongest level with an unreleased acquisition.
+    pub(crate) fn level(&self) -> Option<Level> {
+        Level::ALL
+            .into_iter()
+            .rev()
+            .find(|l| self.counts[l.index()] > 0)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Node {
+    pub(crate) parent: Option<NodeId>,
+    pub(crate) path: LockPath,
+    pub(crate) children: FxHashMap<Box<str>, NodeId>,
+    pub(crate) holders: Vec<Hold>,
+    /// Tickets queued on exactly this path, oldest first.
+    pub(crate) queue: VecDeque<u64>,
+    pub(crate) held: Census,
+    pub(crate) waiting: Census,
+}
+
+impl Node {
+    fn new(parent: Option<NodeId>, path: LockPath) -> Node {
+        Node {
+            parent,
+            path,
+            children: FxHashMap::default(),
+            holders: Vec::new(),
+            queue: VecDeque::new(),
+            held: Census::default(),
+            waiting: Census::default(),
+        }
+    }
+
+    fn is_vacant(&self) -> bool {
+        self.children.is_empty()
+            && self.holders.is_empty()
+            && self.queue.is_empty()
+            && self.held.is_zero()
+            && self.waiting.is_zero()
+    }
+
+    pub(crate) fn census(&self, tally: Tally) -> &Census {
+        match tally {
+            Tally::Held => &self.held,
+            Tally::Waiting => &self.waiting,
+        }
+    }
+
+    pub(crate) fn hold(&self, owner: Owner) -> Option<&Hold> {
+        self.holders.iter().find(|h| h.owner == owner)
+    }
+
+    pub(crate) fn hold_mut(&mut self, owner: Owner) -> Option<&mut Hold> {
+        self.holders.iter_mut().find(|h| h.owner == owner)
+    }
+}
+
+/// The arena of nodes plus the per-owner share of every census, so "held by someone else"
+/// is `total - mine`, one hash lookup per node.
+#[derive(Debug)]
+pub(crate) struct Tree {
+    nodes: Vec<Node>,
+    free: Vec<NodeId>,
+    vacant: Vec<NodeId>,
+    owner_held: FxHashMap<(NodeId, Owner), Census>,
+    owner_waiting: FxHashMap<(NodeId, Owner), Census>,
+}
+
+impl Default for Tree {
+    fn default() -> Self {
+        Tree {
+            nodes: vec![Node::new(None, LockPath::root())],
+            free: Vec::new(),
+            vacant: Vec::new(),
+            owner_held: FxHashMap::default(),
+            owner_waiting: FxHashMap::default(),
+        }
+    }
+}
+
+impl Tree {
+    pub(crate) fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    pub(crate) fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        &mut self.nodes[id as usize]
+    }
+
+    /// The node of `path`, if it exists.
+    pub(crate) fn find(&self, path: &LockPath) -> Option<NodeId> {
+        let mut id = ROOT;
+        for segment in path.segments() {
+            id = *self.node(id).children.get(segment)?;
+        }
+        Some(id)
+    }
+
+    /// The node of `path`, created with its missing ancestors if needed.
+    pub(crate) fn ensure(&mut self, path: &LockPath) -> NodeId {
+        let mut id = ROOT;
+        let mut depth = 0;
+        for segment in path.segments() {
+            depth += 1;
+            id = match self.node(id).children.get(segment) {
+                Some(&child) => child,
+                None => self.create_child(id, path, segment, depth),
+            };
+        }
+        id
+    }
+
+    fn create_child(
+        &mut self,
+        parent: NodeId,
+        path: &LockPath,
+        segment: &str,
+        depth: usize,
+    ) -> NodeId {
+        let prefix_len = path
+            .segments()
+            .take(depth)
+            .map(|s| s.len() + 1)
+            .sum::<usize>();
+        let node = Node::new(Some(parent), path.prefix(prefix_len));
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.nodes[id as usize] = node;
+                id
+            }
+            None => {
+                self.nodes.push(node);
+                NodeId::try_from(self.nodes.len() - 1).unwrap_or(NodeId::MAX)
+            }
+        };
+        self.node_mut(parent).children.insert(segment.into(), id);
+        self.vacant.push(id);
+        id
+    }
+
+    /// `id` and its ancestors, nearest first.
+    pub(crate) fn self_and_ancestors(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        std::iter::successors(Some(id), |&a| self.node(a).parent)
+    }
+
+    /// `owner`'s share of `tally` at `id`.
+    pub(crate) fn own(&self, tally: Tally, id: NodeId, owner: Owner) -> Census {
+        let map = match tally {
+            Tally::Held => &self.owner_held,
+            Tally::Waiting => &self.owner_waiting,
+        };
+        map.get(&(id, owner)).copied().unwrap_or_default()
+    }
+
+    /// Adds `delta` (±1) at `level` for `owner` at `id` (direct) and every ancestor (below).
+    pub(crate) fn count(
+        &mut self,
+        tally: Tally,
+        id: NodeId,
+        owner: Owner,
+        level: Level,
+        delta: i32,
+    ) {
+        let l = level.index();
+        self.adjust(tally, id, owner, delta, |c| &mut c.direct[l]);
+        let mut next = self.node(id).parent;
+        while let Some(a) = next {
+            self.adjust(tally, a, owner, delta, |c| &mut c.below[l]);
+            next = self.node(a).parent;
+        }
+    }
+
+    fn adjust(
+        &mut self,
+        tally: Tally,
+        id: NodeId,
+        owner: Owner,
+        delta: i32,
+        field: impl Fn(&mut Census) -> &mut u32,
+    ) {
+        let node = &mut self.nodes[id as usize];
+        let (census, map) = match tally {
+            Tally::Held => (&mut node.held, &mut self.owner_held),
+            Tally::Waiting => (&mut node.waiting, &mut self.owner_waiting),
+        };
+        apply(field(census), delta);
+        let mine = map.entry((id, owner)).or_default();
+        apply(field(mine), delta);
+        if mine.is_zero() {
+            map.remove(&(id, owner));
+        }
+    }
+
+    /// Notes that `id` may have become vacant; prunes vacant nodes in batches.
+    pub(crate) fn maybe_vacant(&mut self, id: NodeId) {
+        if id != ROOT && self.node(id).is_vacant() {
+            self.vacant.push(id);
+        }
+        if self.vacant.len() > VACANT_LIMIT {
+            self.prune();
+        }
+    }
+
+    fn prune(&mut self) {
+        while let Some(id) = self.vacant.pop() {
+            // A freed slot has no parent; a duplicate entry or a reused slot is re-checked.
+            if id == ROOT || self.node(id).parent.is_none() || !self.node(id).is_vacant() {
+                continue;
+            }
+            let Some(parent) = self.node(id).parent else {
+                continue;
+            };
+            let segment = self.node(id).path.segments().next_back().unwrap_or("");
+            let segment: Box<str> = segment.into();
+            self.node_mut(parent).children.remove(&segment);
+            let node = self.node_mut(id);
+            node.parent = None;
+            node.children = FxHashMap::default();
+            self.free.push(id);
+            if parent != ROOT && self.node(parent).is_vacant() {
+                self.vacant.push(parent);
+            }
+        }
+    }
+
+    /// Calls `f` for every node strictly below `id` whose subtree has something counted in
+    /// `tally`, skipping empty subtrees.
+    pub(crate) fn for_each_below(
+        &self,
+        tally: Tally,
+        id: NodeId,
+        mut f: impl FnMut(NodeId) -> bool,
+    ) -> bool {
+        if self.node(id).census(tally).below == [0; 3] {
+            return true;
+        }
+        let mut stack: Vec<NodeId> = self.node(id).children.values().copied().collect();
+        while let Some(n) = stack.pop() {
+            let c = self.node(n).census(tally);
+            if c.is_zero() {
+                continue;
+            }
+            if c.direct != [0; 3] && !f(n) {
+                return false;
+            }
+            if c.below != [0; 3] {
+                stack.extend(self.node(n).children.values().copied());
+            }
+        }
+        true
+    }
+
+    /// Every node that has holders, for introspection.
+    pub(crate) fn held_nodes(&self) -> impl Iterator<Item = &Node> + '_ {
+        self.nodes.iter().filter(|n| !n.holders.is_empty())
+    }
+}
+
+fn apply(slot: &mut u32, delta: i32) {
+    let next = i64::from(*slot) + i64::from(delta);
+    debug_assert!(next >= 0, "census went negative");
+    *slot = u32::try_from(next.max(0)).unwrap_or(u32::MAX);
+}
