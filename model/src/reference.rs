@@ -139,8 +139,8 @@ impl ReferenceTable {
                         cycle.reverse();
                         return Some(cycle);
                     }
-                    if !came_from.contains_key(&y) {
-                        came_from.insert(y, x);
+                    if let std::collections::btree_map::Entry::Vacant(e) = came_from.entry(y) {
+                        e.insert(x);
                         frontier.push_back(y);
                     }
                 }

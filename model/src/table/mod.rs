@@ -14,5 +14,5 @@ pub use types::{
     check_duration, Decision, Effect, Grant, HolderInfo, QueuedInfo, Released, RequestOptions,
     TableCounts, Ticket, MAX_DURATION,
 };
-mod table;
-pub use table::{LockTable, EXPIRED_MEMORY};
+mod lock_table;
+pub use lock_table::{LockTable, EXPIRED_MEMORY};
