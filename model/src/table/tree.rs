@@ -71,6 +71,8 @@ pub(crate) struct Node {
     pub(crate) queue: VecDeque<u64>,
     pub(crate) held: Census,
     pub(crate) waiting: Census,
+    /// Whether the node is on the vacant list (each node is listed at most once).
+    listed: bool,
 }
 
 impl Node {
@@ -83,6 +85,7 @@ impl Node {
             queue: VecDeque::new(),
             held: Census::default(),
             waiting: Census::default(),
+            listed: false,
         }
     }
 
@@ -189,7 +192,7 @@ impl Tree {
             }
         };
         self.node_mut(parent).children.insert(segment.into(), id);
-        self.vacant.push(id);
+        self.list_vacant(id);
         id
     }
 
@@ -249,15 +252,24 @@ impl Tree {
     /// Notes that `id` may have become vacant; prunes vacant nodes in batches.
     pub(crate) fn maybe_vacant(&mut self, id: NodeId) {
         if id != ROOT && self.node(id).is_vacant() {
-            self.vacant.push(id);
+            self.list_vacant(id);
         }
         if self.vacant.len() > VACANT_LIMIT {
             self.prune();
         }
     }
 
+    fn list_vacant(&mut self, id: NodeId) {
+        let node = self.node_mut(id);
+        if !node.listed {
+            node.listed = true;
+            self.vacant.push(id);
+        }
+    }
+
     fn prune(&mut self) {
         while let Some(id) = self.vacant.pop() {
+            self.node_mut(id).listed = false;
             // A freed slot has no parent; a duplicate entry or a reused slot is re-checked.
             if id == ROOT || self.node(id).parent.is_none() || !self.node(id).is_vacant() {
                 continue;
@@ -265,15 +277,21 @@ impl Tree {
             let Some(parent) = self.node(id).parent else {
                 continue;
             };
-            let segment = self.node(id).path.segments().next_back().unwrap_or("");
-            let segment: Box<str> = segment.into();
+            // Pruning is the amortized cold path: one small allocation here is fine.
+            let segment: Box<str> = self
+                .node(id)
+                .path
+                .segments()
+                .next_back()
+                .unwrap_or("")
+                .into();
             self.node_mut(parent).children.remove(&segment);
             let node = self.node_mut(id);
             node.parent = None;
             node.children = FxHashMap::default();
             self.free.push(id);
             if parent != ROOT && self.node(parent).is_vacant() {
-                self.vacant.push(parent);
+                self.list_vacant(parent);
             }
         }
     }
