@@ -18,6 +18,7 @@ pub mod path;
 pub mod planted;
 pub mod reference;
 pub mod reservation;
+pub mod scenario;
 pub mod sync;
 pub mod table;
 pub mod time;

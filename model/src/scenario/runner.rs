@@ -1,0 +1,441 @@
+//! Runs a [`Scenario`] against [`LockTable`] and [`ReferenceTable`] side by side: the same
+//! calls at the same manual-clock times, each model checked against the file and against the
+//! other after every step.
+
+use super::lane::{Happened, Lane, Observation, Outcome, Waiting};
+use super::parse::{Action, Expect, Scenario, Step};
+use crate::clock::{Clock, ManualClock};
+use crate::error::LockError;
+use crate::level::Level;
+use crate::owner::Owner;
+use crate::path::LockPath;
+use crate::reference::ReferenceTable;
+use crate::table::{HolderInfo, LockModel, LockTable, Ticket};
+use crate::time::Time;
+use std::fmt;
+
+/// Why a scenario failed: the first step where a model disagreed with the file or with the
+/// other model.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Failure {
+    /// The step, counted from 1.
+    pub step: usize,
+    /// The line of that step's `do`.
+    pub line: usize,
+    /// What the file (or the other model) says should happen.
+    pub expected: String,
+    /// What happened, naming the model when only one of them did it.
+    pub got: String,
+    /// Every hold and queued request after the step, in `LockTable`.
+    pub state: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "step {}: expected {}, got {}; {}",
+            self.step, self.expected, self.got, self.state
+        )
+    }
+}
+
+/// A difference between the file and one model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Mismatch {
+    expected: String,
+    got: String,
+}
+
+/// A request expected to time out that has not yet.
+struct Pending {
+    ticket: Ticket,
+    id: String,
+    step: usize,
+    line: usize,
+}
+
+/// Runs `scenario`; `Ok` when both models did exactly what the file says at every step.
+pub fn run_scenario(scenario: &Scenario) -> Result<(), Failure> {
+    Runner {
+        names: Names(&scenario.owners),
+        clock: ManualClock::new(Time::ZERO),
+        table: Lane::new("LockTable", LockTable::new()),
+        reference: Lane::new("ReferenceTable", ReferenceTable::new()),
+        pending: Vec::new(),
+    }
+    .run(&scenario.steps)
+}
+
+struct Runner<'s> {
+    names: Names<'s>,
+    clock: ManualClock,
+    table: Lane<LockTable>,
+    reference: Lane<ReferenceTable>,
+    pending: Vec<Pending>,
+}
+
+impl Runner<'_> {
+    fn run(mut self, steps: &[Step]) -> Result<(), Failure> {
+        for step in steps {
+            let now = match step.action {
+                Action::Advance { by } => self.clock.advance(by),
+                _ => self.clock.now(),
+            };
+            let a = self.table.apply(&step.action, now);
+            let b = self.reference.apply(&step.action, now);
+            let fail = |m: Mismatch, runner: &Self| runner.failure(step, m);
+
+            let on_table = check_step(step, &a, &self.table, self.names);
+            let on_reference = check_step(step, &b, &self.reference, self.names);
+            if let Some(m) = combine(on_table, on_reference) {
+                return Err(fail(m, &self));
+            }
+            for (lane_name, result) in [
+                (self.table.name, self.table.check_fences(&a)),
+                (self.reference.name, self.reference.check_fences(&b)),
+            ] {
+                if let Err((previous, token)) = result {
+                    let m = Mismatch {
+                        expected: format!("a fencing token greater than {previous}"),
+                        got: format!("{token} from {lane_name}"),
+                    };
+                    return Err(fail(m, &self));
+                }
+            }
+            if let Some(m) = self.disagreement(&a, &b) {
+                return Err(fail(m, &self));
+            }
+            self.track_timeouts(step, &a)?;
+        }
+        match self.pending.first() {
+            None => Ok(()),
+            Some(p) => Err(Failure {
+                step: p.step,
+                line: p.line,
+                expected: format!("timeout ({} reported in a later step's `timeouts`)", p.id),
+                got: "still queued when the scenario ended".into(),
+                state: self.state(),
+            }),
+        }
+    }
+
+    fn failure(&self, step: &Step, m: Mismatch) -> Failure {
+        Failure {
+            step: step.number,
+            line: step.location.line,
+            expected: m.expected,
+            got: m.got,
+            state: self.state(),
+        }
+    }
+
+    fn state(&self) -> String {
+        render_state(&self.table.holds(), &self.table.queue(), self.names)
+    }
+
+    /// Compares everything the two models expose after a step.
+    fn disagreement(&self, a: &Observation, b: &Observation) -> Option<Mismatch> {
+        let (t, r) = (self.table.name, self.reference.name);
+        let differ = |what: &str, x: String, y: String| {
+            Some(Mismatch {
+                expected: format!("{t} and {r} to agree on {what}"),
+                got: format!("{t}: {x}; {r}: {y}"),
+            })
+        };
+        if !a.outcome.same_as(&b.outcome) {
+            return differ(
+                "the result",
+                describe(&a.outcome, self.names),
+                describe(&b.outcome, self.names),
+            );
+        }
+        if a.effects != b.effects {
+            return differ(
+                "the effects",
+                format!("{:?}", a.effects),
+                format!("{:?}", b.effects),
+            );
+        }
+        let (ha, hb) = (self.table.holds(), self.reference.holds());
+        if ha != hb {
+            return differ("the holds", format!("{ha:?}"), format!("{hb:?}"));
+        }
+        let (qa, qb) = (self.table.queue(), self.reference.queue());
+        if qa != qb {
+            return differ("the queue", format!("{qa:?}"), format!("{qb:?}"));
+        }
+        let (da, db) = (
+            self.table.model.next_deadline(),
+            self.reference.model.next_deadline(),
+        );
+        if da != db {
+            return differ("the next deadline", format!("{da:?}"), format!("{db:?}"));
+        }
+        None
+    }
+
+    /// Follows requests whose step expects `timeout` until they time out; anything else that
+    /// ends them first is a failure at the step where it happens.
+    fn track_timeouts(&mut self, step: &Step, obs: &Observation) -> Result<(), Failure> {
+        for (ticket, fate) in self.fates(step, obs) {
+            let Some(i) = self.pending.iter().position(|p| p.ticket == ticket) else {
+                continue;
+            };
+            let p = self.pending.remove(i);
+            if fate != "timed out" {
+                let m = Mismatch {
+                    expected: format!("{} (step {}) to time out", p.id, p.step),
+                    got: fate.to_owned(),
+                };
+                return Err(self.failure(step, m));
+            }
+        }
+        if let (Action::Lock { id, expect, .. }, Some(ticket)) = (&step.action, obs.queued) {
+            if *expect == Expect::Timeout {
+                self.pending.push(Pending {
+                    ticket,
+                    id: id.clone(),
+                    step: step.number,
+                    line: step.location.line,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The requests of the table lane that this step ended, and how.
+    fn fates(&self, step: &Step, obs: &Observation) -> Vec<(Ticket, &'static str)> {
+        let mut out: Vec<(Ticket, &'static str)> = obs
+            .ended
+            .iter()
+            .map(|&(t, timed_out)| (t, if timed_out { "timed out" } else { "granted" }))
+            .collect();
+        if let (Action::Cancel { id, .. }, Outcome::Cancelled) = (&step.action, &obs.outcome) {
+            if let Some(t) = self.table.ticket_of(id) {
+                out.push((t, "cancelled"));
+            }
+        }
+        out
+    }
+}
+
+/// Owner names by index (`Owner::new(i + 1)` is `names[i]`).
+#[derive(Clone, Copy)]
+struct Names<'s>(&'s [String]);
+
+impl Names<'_> {
+    fn of(&self, owner: Owner) -> String {
+        let index = usize::try_from(owner.id())
+            .ok()
+            .and_then(|i| i.checked_sub(1));
+        match index.and_then(|i| self.0.get(i)) {
+            Some(name) => name.clone(),
+            None => owner.to_string(),
+        }
+    }
+
+    fn list(&self, owners: &[Owner]) -> String {
+        let names: Vec<String> = owners.iter().map(|o| self.of(*o)).collect();
+        names.join(", ")
+    }
+
+    /// `text` with every `owner#N` replaced by its name (highest ids first, so `owner#1`
+    /// never eats the front of `owner#12`).
+    fn substitute(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (i, name) in self.0.iter().enumerate().rev() {
+            out = out.replace(&format!("owner#{}", i + 1), name);
+        }
+        out
+    }
+}
+
+/// Checks one model's observation of one step against the file.
+fn check_step<M: LockModel>(
+    step: &Step,
+    obs: &Observation,
+    lane: &Lane<M>,
+    names: Names<'_>,
+) -> Option<Mismatch> {
+    if let Some(expect) = expect_of(&step.action) {
+        let ok = match expect {
+            Expect::Timeout => matches!(obs.outcome, Outcome::Queued),
+            Expect::Error(kind) => matches!(&obs.outcome, Outcome::Failed(e) if e.kind() == kind),
+            other => obs.outcome.word() == other.to_string(),
+        };
+        if !ok {
+            let expected = match expect {
+                Expect::Timeout => "timeout (blocked now, timed out by a later step)".into(),
+                other => other.to_string(),
+            };
+            return Some(Mismatch {
+                expected,
+                got: describe(&obs.outcome, names),
+            });
+        }
+    }
+    let wakes = obs.effects.iter().filter_map(|e| match e {
+        Happened::Granted { id, .. } => Some(id.clone()),
+        _ => None,
+    });
+    let timeouts = obs.effects.iter().filter_map(|e| match e {
+        Happened::TimedOut { id, .. } => Some(id.clone()),
+        _ => None,
+    });
+    let expires = obs.effects.iter().filter_map(|e| match e {
+        Happened::Expired { owner, path, .. } => Some(format!("{}:{path}", names.of(*owner))),
+        _ => None,
+    });
+    for (key, want, got) in [
+        ("wakes", &step.wakes, wakes.collect::<Vec<_>>()),
+        ("timeouts", &step.timeouts, timeouts.collect()),
+        ("expires", &step.expires, expires.collect()),
+    ] {
+        if let Some(m) = same_multiset(key, want, got) {
+            return Some(m);
+        }
+    }
+    if let Action::ExpectState {
+        path,
+        holders,
+        queue,
+    } = &step.action
+    {
+        return check_state(path, holders, queue.as_deref(), lane, names);
+    }
+    None
+}
+
+fn expect_of(action: &Action) -> Option<Expect> {
+    match action {
+        Action::Lock { expect, .. }
+        | Action::TryLock { expect, .. }
+        | Action::Unlock { expect, .. }
+        | Action::Cancel { expect, .. }
+        | Action::Renew { expect, .. } => Some(*expect),
+        Action::Advance { .. } | Action::ExpectState { .. } => None,
+    }
+}
+
+fn same_multiset(key: &str, want: &[String], mut got: Vec<String>) -> Option<Mismatch> {
+    let mut want = want.to_vec();
+    want.sort();
+    got.sort();
+    (want != got).then(|| Mismatch {
+        expected: format!("{key} {want:?}"),
+        got: format!("{key} {got:?}"),
+    })
+}
+
+fn check_state<M: LockModel>(
+    path: &LockPath,
+    holders: &[(usize, Level)],
+    queue: Option<&[String]>,
+    lane: &Lane<M>,
+    names: Names<'_>,
+) -> Option<Mismatch> {
+    let mut want: Vec<String> = holders
+        .iter()
+        .map(|(o, l)| format!("{} {l}", names.of(Owner::new(*o as u64 + 1))))
+        .collect();
+    let mut got: Vec<String> = lane
+        .model
+        .holders(path)
+        .iter()
+        .map(|h| format!("{} {}", names.of(h.owner), h.level))
+        .collect();
+    want.sort();
+    got.sort();
+    if want != got {
+        return Some(Mismatch {
+            expected: format!("holders of {path} [{}]", want.join(", ")),
+            got: format!("[{}]", got.join(", ")),
+        });
+    }
+    let want = queue?;
+    let got: Vec<String> = lane
+        .queue()
+        .into_iter()
+        .filter(|w| &w.path == path)
+        .map(|w| w.id)
+        .collect();
+    (want != got.as_slice()).then(|| Mismatch {
+        expected: format!("queue of {path} {want:?}"),
+        got: format!("{got:?}"),
+    })
+}
+
+/// Folds the two models' differences from the file into one report that says which model
+/// deviated when they did not deviate alike.
+fn combine(table: Option<Mismatch>, reference: Option<Mismatch>) -> Option<Mismatch> {
+    match (table, reference) {
+        (None, None) => None,
+        (Some(a), Some(b)) if a == b => Some(a),
+        (Some(a), Some(b)) => Some(Mismatch {
+            got: format!(
+                "{} from LockTable (ReferenceTable: expected {}, got {})",
+                a.got, b.expected, b.got
+            ),
+            expected: a.expected,
+        }),
+        (Some(a), None) => Some(Mismatch {
+            got: format!(
+                "{} from LockTable (ReferenceTable agrees with the file)",
+                a.got
+            ),
+            expected: a.expected,
+        }),
+        (None, Some(b)) => Some(Mismatch {
+            got: format!(
+                "{} from ReferenceTable (LockTable agrees with the file)",
+                b.got
+            ),
+            expected: b.expected,
+        }),
+    }
+}
+
+/// The result word with the detail a reader needs to see why.
+fn describe(outcome: &Outcome, names: Names<'_>) -> String {
+    match outcome {
+        Outcome::Failed(LockError::WouldBlock { blockers }) => {
+            format!("conflict (held or queued by {})", names.list(blockers))
+        }
+        Outcome::Failed(LockError::Deadlock { cycle }) => {
+            let mut ring: Vec<String> = cycle.iter().map(|o| names.of(*o)).collect();
+            if let Some(first) = ring.first().cloned() {
+                ring.push(first);
+            }
+            format!("deadlock (cycle {})", ring.join(" -> "))
+        }
+        Outcome::Failed(e) => format!("error:{} ({})", e.kind(), names.substitute(&e.to_string())),
+        other => other.word(),
+    }
+}
+
+/// `holders [/a: A write, B read] queue [b1: B write /a/b]`, from a model's introspection.
+fn render_state(holds: &[(LockPath, HolderInfo)], queue: &[Waiting], names: Names<'_>) -> String {
+    let mut paths: Vec<String> = Vec::new();
+    let mut current: Option<&LockPath> = None;
+    for (path, h) in holds {
+        let entry = format!("{} {}", names.of(h.owner), h.level);
+        match (current, paths.last_mut()) {
+            (Some(p), Some(last)) if p == path => {
+                last.push_str(", ");
+                last.push_str(&entry);
+            }
+            _ => paths.push(format!("{path}: {entry}")),
+        }
+        current = Some(path);
+    }
+    let queued: Vec<String> = queue
+        .iter()
+        .map(|w| format!("{}: {} {} {}", w.id, names.of(w.owner), w.level, w.path))
+        .collect();
+    format!(
+        "holders [{}] queue [{}]",
+        paths.join("; "),
+        queued.join(", ")
+    )
+}
