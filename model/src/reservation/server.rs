@@ -10,28 +10,38 @@ use crate::time::Time;
 use std::fmt;
 use std::time::Duration;
 
-/// A read or a write reservation (Creation Center's two kinds).
+/// A read or a write reservation (Creation Center's two kinds): a classic readers–writer
+/// pair, because "no other thread is reading the image file when we issue the [write]
+/// reservation" (seed 000).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ReservationKind {
-    /// Many readers at once, and alongside one writer.
+    /// Shared with other readers; excluded by a writer on an overlapping path.
     Read,
-    /// One writer per path (and subtree) at a time.
+    /// Exclusive on the path and its subtree: no other reader or writer.
     Write,
 }
 
 impl ReservationKind {
     /// The lock level a reservation of this kind holds.
+    ///
+    /// A write reservation is [`Level::Delete`], the exclusive level: [`Level::Write`] is
+    /// Partyline's *joinable* write, which readers may join, and a reader joining a
+    /// half-written image file is exactly what a write reservation exists to prevent.
+    /// (Reading a transfer while it is written is [`crate::joinable`]'s job.)
     pub const fn level(self) -> Level {
         match self {
             ReservationKind::Read => Level::Read,
-            ReservationKind::Write => Level::Write,
+            ReservationKind::Write => Level::Delete,
         }
     }
 }
 
 impl fmt::Display for ReservationKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.level().as_str())
+        f.write_str(match self {
+            ReservationKind::Read => "read",
+            ReservationKind::Write => "write",
+        })
     }
 }
 
