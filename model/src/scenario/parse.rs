@@ -332,6 +332,9 @@ impl Checker<'_> {
             }
         }
         let ctx = StepCtx { raw, number };
+        // Effect lists are read before the action so a step cannot name its own request.
+        let wakes = self.id_list(&raw.wakes)?;
+        let timeouts = self.id_list(&raw.timeouts)?;
         let action = match name {
             "lock" => {
                 let owner = self.owner(&ctx)?;
@@ -431,8 +434,8 @@ impl Checker<'_> {
             number,
             location: Location::of_offset(self.text, raw.action.span().start),
             action,
-            wakes: self.id_list(&raw.wakes)?,
-            timeouts: self.id_list(&raw.timeouts)?,
+            wakes,
+            timeouts,
             expires: raw
                 .expires
                 .as_ref()

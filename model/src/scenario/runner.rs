@@ -150,20 +150,29 @@ impl Runner<'_> {
                 describe(&b.outcome, self.names),
             );
         }
+        let n = self.names;
         if a.effects != b.effects {
-            return differ(
-                "the effects",
-                format!("{:?}", a.effects),
-                format!("{:?}", b.effects),
-            );
+            let show = |effects: &[Happened]| {
+                let items: Vec<String> = effects.iter().map(|e| detail_effect(e, n)).collect();
+                format!("[{}]", items.join(", "))
+            };
+            return differ("the effects", show(&a.effects), show(&b.effects));
         }
         let (ha, hb) = (self.table.holds(), self.reference.holds());
         if ha != hb {
-            return differ("the holds", format!("{ha:?}"), format!("{hb:?}"));
+            let show = |holds: &[(LockPath, HolderInfo)]| {
+                let items: Vec<String> = holds.iter().map(|(p, h)| detail_hold(p, h, n)).collect();
+                format!("[{}]", items.join(", "))
+            };
+            return differ("the holds", show(&ha), show(&hb));
         }
         let (qa, qb) = (self.table.queue(), self.reference.queue());
         if qa != qb {
-            return differ("the queue", format!("{qa:?}"), format!("{qb:?}"));
+            let show = |queue: &[Waiting]| {
+                let items: Vec<String> = queue.iter().map(|w| detail_waiting(w, n)).collect();
+                format!("[{}]", items.join(", "))
+            };
+            return differ("the queue", show(&qa), show(&qb));
         }
         let (da, db) = (
             self.table.model.next_deadline(),
@@ -438,4 +447,65 @@ fn render_state(holds: &[(LockPath, HolderInfo)], queue: &[Waiting], names: Name
         paths.join("; "),
         queued.join(", ")
     )
+}
+
+/// An effect with every field two models must agree on.
+fn detail_effect(effect: &Happened, names: Names<'_>) -> String {
+    match effect {
+        Happened::Granted {
+            id,
+            owner,
+            level,
+            grant,
+        } => format!(
+            "granted {id} ({} {level}, fence {}{})",
+            names.of(*owner),
+            grant.fence,
+            expiry(grant.expires)
+        ),
+        Happened::TimedOut {
+            id,
+            owner,
+            waited,
+            blockers,
+        } => format!(
+            "timed out {id} ({} waited {waited:?}, blocked by {})",
+            names.of(*owner),
+            names.list(blockers)
+        ),
+        Happened::Expired { owner, path, fence } => {
+            format!("expired {}:{path} (fence {fence})", names.of(*owner))
+        }
+    }
+}
+
+/// A hold with its per-level counts, token and expiry.
+fn detail_hold(path: &LockPath, h: &HolderInfo, names: Names<'_>) -> String {
+    let [r, w, d] = h.counts;
+    format!(
+        "{path}: {} {} (read x{r}, write x{w}, delete x{d}, fence {}{})",
+        names.of(h.owner),
+        h.level,
+        h.fence,
+        expiry(h.expires)
+    )
+}
+
+/// A queued request with its times.
+fn detail_waiting(w: &Waiting, names: Names<'_>) -> String {
+    let deadline = w
+        .deadline
+        .map_or(String::new(), |d| format!(", deadline {d}"));
+    format!(
+        "{}: {} {} {} (since {}{deadline})",
+        w.id,
+        names.of(w.owner),
+        w.level,
+        w.path,
+        w.since
+    )
+}
+
+fn expiry(expires: Option<Time>) -> String {
+    expires.map_or(String::new(), |t| format!(", expires {t}"))
 }
