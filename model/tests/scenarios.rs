@@ -284,3 +284,31 @@ fn owners_are_numbered_in_order_of_first_appearance() {
     .unwrap();
     assert_eq!(s.owners, ["zed", "amy"]);
 }
+
+#[test]
+fn every_rule_reference_names_a_spec_anchor() {
+    let specs = corpus().join("..");
+    let mut files = 0;
+    for entry in std::fs::read_dir(corpus()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        files += 1;
+        let scenario = parse_scenario(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert!(!scenario.rules.is_empty(), "{}: no `rules`", path.display());
+        for rule in &scenario.rules {
+            let (doc, anchor) = rule.split_once('#').unwrap_or_else(|| {
+                panic!("{}: rule {rule:?} is not doc.md#anchor", path.display())
+            });
+            let text = std::fs::read_to_string(specs.join(doc))
+                .unwrap_or_else(|e| panic!("{}: rule {rule:?}: {e}", path.display()));
+            assert!(
+                text.contains(&format!("{{#{anchor}}}")),
+                "{}: rule {rule:?} names no anchor in specs/{doc}",
+                path.display()
+            );
+        }
+    }
+    assert!(files >= 60);
+}
