@@ -154,6 +154,8 @@ proptest! {
             prop_assert_eq!(buffer.status(), &reference.status);
             prop_assert_eq!(buffer.published(), &reference.written[..]);
             prop_assert_eq!(buffer.readers(), reference.cursors.len());
+            let caught_up = reference.cursors.values().filter(|&&at| at == reference.written.len());
+            prop_assert_eq!(buffer.caught_up(), caught_up.count());
         }
     }
 }

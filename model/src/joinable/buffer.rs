@@ -147,6 +147,13 @@ impl JoinableBuffer {
         self.cursors.len()
     }
 
+    /// How many joined readers have read every published byte (so, while the transfer is
+    /// open, a read by any of them would wait).
+    pub fn caught_up(&self) -> usize {
+        let end = self.bytes.len();
+        self.cursors.values().filter(|&&at| at == end).count()
+    }
+
     /// How far `reader` has read, if it is joined.
     pub fn cursor(&self, reader: ReaderId) -> Option<usize> {
         self.cursors.get(&reader).copied()

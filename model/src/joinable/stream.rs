@@ -99,6 +99,11 @@ impl JoinableStream {
     pub fn readers(&self) -> usize {
         self.shared.state.lock().readers()
     }
+
+    /// How many readers have read every published byte ([`JoinableBuffer::caught_up`]).
+    pub fn caught_up(&self) -> usize {
+        self.shared.state.lock().caught_up()
+    }
 }
 
 /// The one writer of a transfer. Dropping it without [`finish`](JoinableWriter::finish)
