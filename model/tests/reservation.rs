@@ -629,7 +629,7 @@ proptest! {
                 .collect();
             want.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
             prop_assert_eq!(holds, want);
-            prop_assert!(server.next_deadline().is_some() == !reference.holds.is_empty());
+            prop_assert_eq!(server.next_deadline().is_some(), !reference.holds.is_empty());
         }
     }
 }
