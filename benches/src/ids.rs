@@ -57,3 +57,9 @@ pub fn p(binary: &str) -> String {
 pub fn wake_extra(function: &str) -> String {
     format!("wake_{function}")
 }
+
+/// Function name of the simulator bench (default workload, one fixed seed per iteration).
+pub const SIM_DEFAULT: &str = "default_workload";
+
+/// Name of the extra-results file with the events one simulator run processes.
+pub const SIM_EVENTS: &str = "sim_events";

@@ -207,45 +207,52 @@ pub fn evaluate(results: &Results) -> Vec<Outcome> {
     ]
 }
 
-const FLAT_MISSED: &str = "P is one uncontended atomic compare-exchange to take and one to \
-give back (a few ns). A LockTable acquire + release on a warm path does much more by design: it \
-hashes each path segment to find the node, checks the intention counts of the node and its \
-ancestors, records the hold (owner, per-level counts, fencing token) and updates the counts on \
-the way up, then undoes all of that on release and checks for waiters to wake. Closing it would \
-take a fast path for depth-1 paths that skips the ancestor walk, a node handle cached by the \
-caller (lock by handle instead of by path text), or owner-local re-entrance counting.";
+const FLAT_MISSED: &str = "P is an uncontended compare-exchange to take and a store to give \
+back. A LockTable acquire + release does far more, and a profile of this bench (`perf record` \
+on `flat/table_warm_write`) shows where: about 40% is `Tree::count`, which on acquire and again \
+on release updates the intention counts of the node and of every ancestor and, at each of \
+them, inserts or removes the owner's share in a `FxHashMap<(NodeId, Owner), Census>`; the rest \
+is walking the path twice (`ensure` on acquire, `find` on release: segment split, hash, string \
+compare), the held and waiting conflict walks, and `wake_from` on release. What would close \
+it: make `count` plain integer updates (keep an owner's share only where the owner holds \
+something below, found from a per-owner list of held nodes and consulted only when a census is \
+non-zero), and let release use the node the grant found instead of walking the path again.";
 
-const DEPTH8_MISSED: &str = "Each level costs a child lookup (hash of the segment text) \
-plus intention-count updates on acquire and release. Closing it: intern path segments once \
-(lock by pre-resolved node id, so the walk is pointer-chasing without hashing), and keep the \
-counts of a node in one cache line.";
+const DEPTH8_MISSED: &str = "Every extra level adds work to both halves: one owner-share \
+hash-map insert or remove in `Tree::count` (46% of the depth-8 profile), one segment \
+split/hash/string compare in `ensure` and in `find` (about 35%: `memcmp`, `Split::next`), and \
+one step of the conflict and wake walks. What would close it: the two changes of the flat goal \
+(integer-only counts, release by node), which remove most of the per-level cost, and \
+resolving a path to its node once (lock by a pre-resolved handle) for callers that lock the \
+same deep path repeatedly.";
 
-const SLOPE_MISSED: &str = "The per-level cost is a hash-map lookup of the segment plus \
-count updates going up and coming down. Closing it: resolve the path to a node once and cache \
-it, or store children in a small inline vector for low fan-out directories.";
+const SLOPE_MISSED: &str = "Same cause as the depth-8 goal: per level, an owner-share \
+hash-map update on acquire and another on release, plus a segment hash and string compare in \
+each of the two path walks. Integer-only counts and release by node handle would leave one \
+child lookup and a few counter updates per level.";
 
-const HELD_MISSED: &str = "Holds elsewhere should not matter to an O(depth) table; a \
-ratio above 1.3 comes from cache misses: with 10k holds the tree no longer fits in L1/L2, so \
-the root's children map and the nodes are cold. Closing it: a denser node layout (arena of \
-small nodes, counts separated from the children map).";
+const HELD_MISSED: &str = "Holds elsewhere cost an O(depth) table nothing but cache \
+misses: with 10k holds the nodes and hash maps no longer fit in L1/L2. What would close it: a \
+denser node layout (counts apart from the children map, nodes in one arena slice).";
 
-const SCAN_MISSED: &str = "The scan table is O(holds) and LockTable O(depth); if the \
-factor is under 100 at 10k holds the scan's per-hold check is cheaper than assumed (a length \
-compare rejects most paths) or LockTable's constant is high. Closing it: lower LockTable's \
-constant (see the depth goals).";
+const SCAN_MISSED: &str = "The scan table is O(holds) and LockTable O(depth); a factor \
+under 100 at 10k holds means LockTable's constant is too high. What would close it: the \
+per-level fixes of the depth goals.";
 
-const THREADS_MISSED: &str = "LockManager serialises every call on one facade mutex over \
-the whole table (the table is a pure single-threaded state machine by design, so it can be \
-model-checked), so threads on disjoint keys contend for that mutex and its cache line; on 2 \
-cores the second thread mostly waits. Closing it: shard the manager by top-level subtree (one \
-table and mutex per shard; requests on `/` or spanning shards take every shard in order), or \
-make the tree concurrent with per-node locks.";
+const THREADS_MISSED: &str = "LockManager serialises every call on one facade mutex around \
+one LockTable (on purpose: the table is a pure single-threaded state machine, so it can be \
+model-checked), so two threads on disjoint keys take turns at that mutex and bounce its cache \
+line and the table's between the two cores: together they do less than one thread alone. The \
+critical section is also longer than it needs to be (clock read, guard construction with a \
+path clone). What would close it: shard the manager, one table and mutex per shard chosen by \
+the first path segment, with requests on `/` taking every shard in index order; DashMap's row \
+shows what sharding buys on this machine. Shortening the critical section helps only a little \
+while there is one mutex.";
 
 const WAKE_MISSED: &str = "The waiter sleeps on a condition variable; its wake-up is a \
-futex wake plus the scheduler putting the thread back on a core. On a loaded or virtualised \
-2-core machine the p99 is dominated by scheduling delay, not by the lock. Closing it: spin \
-briefly before sleeping (adaptive wait) so short hand-offs never reach the scheduler, and run \
-the bench on an idle machine with pinned cores.";
+futex wake plus the scheduler putting the thread back on a core. On a loaded 2-core machine \
+the p99 is scheduling delay, not the lock. What would close it: spin briefly before sleeping, \
+and measure on an idle machine.";
 
 #[cfg(test)]
 mod tests {
@@ -303,10 +310,10 @@ mod tests {
             p99_ns: 40_000,
             max_ns: 90_000,
         };
-        r.insert_latency(&ids::wake_extra("same_path"), wake, true);
-        r.insert_latency(
+        r.insert_extra(&ids::wake_extra("same_path"), &wake, true);
+        r.insert_extra(
             &ids::wake_extra("ancestor"),
-            LatencySummary {
+            &LatencySummary {
                 p99_ns: 60_000,
                 ..wake
             },

@@ -9,11 +9,12 @@
 
 pub mod goals;
 pub mod machine;
+pub mod observations;
 pub mod render;
 pub mod results;
 pub mod spec;
 
-pub use results::{LatencySummary, Measurement, Results};
+pub use results::{EventCount, LatencySummary, Measurement, Results};
 
 use std::path::PathBuf;
 

@@ -45,6 +45,13 @@ pub fn render(results: &Results, machine: &Machine, ctx: &Context) -> String {
     }
     out.push('\n');
     goals_section(&mut out, &outcomes);
+    let findings = super::observations::observe(results);
+    if !findings.is_empty() {
+        out.push_str("## Other findings of this run\n\n");
+        for o in findings {
+            let _ = writeln!(out, "- **{}** {}\n", o.title, o.detail);
+        }
+    }
     for group in &groups {
         group_section(&mut out, results, group, &outcomes, ctx);
     }
@@ -89,7 +96,8 @@ fn group_section(
     ctx: &Context,
 ) {
     let _ = writeln!(out, "## {}\n\n{}\n", group.title, group.about);
-    if group.rows.is_empty() {
+    let measured = group.rows.iter().any(|r| results.get(&r.id).is_some());
+    if group.kind == Kind::Events && !measured {
         let _ = writeln!(out, "{}\n", ctx.sim_note);
         return;
     }
@@ -158,6 +166,41 @@ fn group_section(
                             .map_or("—".into(), |o| format!("{}/s", si(1e9 / o.median_ns))),
                         scaling,
                         goal_cell(goal_of(row)),
+                    ],
+                );
+            }
+        }
+        Kind::Events => {
+            header(
+                out,
+                &[
+                    "bench",
+                    "median per run",
+                    "events per run",
+                    "per event",
+                    "×P",
+                    "events/s",
+                ],
+            );
+            for row in &group.rows {
+                let m = results.get(&row.id);
+                let events = row.events.as_deref().and_then(|n| results.events(n));
+                let op = match (m, events) {
+                    (Some(m), Some((e, _))) if e.events > 0 => Some(per(m, e.events as f64)),
+                    _ => None,
+                };
+                line(
+                    out,
+                    &[
+                        row.label.clone(),
+                        cell_ns(m),
+                        events.map_or("—".into(), |(e, fresh)| {
+                            format!("{}{}", e.events, dagger(fresh))
+                        }),
+                        cell_ns(op),
+                        times_p(op.map(|o| o.median_ns), p),
+                        op.filter(|o| o.median_ns > 0.0)
+                            .map_or("—".into(), |o| format!("{}/s", si(1e9 / o.median_ns))),
                     ],
                 );
             }
@@ -374,7 +417,7 @@ mod tests {
             p99_ns: 30_000,
             max_ns: 70_000,
         };
-        r.insert_latency(&ids::wake_extra("same_path"), lat, true);
+        r.insert_extra(&ids::wake_extra("same_path"), &lat, true);
         let md = render(&r, &machine(), &ctx());
         assert!(md.contains("**Machine:** nproc 2, Test CPU, rustc 1.95.0"));
         assert!(md.contains("| flat | 10.0 ns |"));

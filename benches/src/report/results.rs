@@ -32,7 +32,14 @@ pub struct LatencySummary {
 #[derive(Clone, Debug, Default)]
 pub struct Results {
     medians: BTreeMap<String, Measurement>,
-    latencies: BTreeMap<String, (LatencySummary, bool)>,
+    extras: BTreeMap<String, (serde_json::Value, bool)>,
+}
+
+/// How many events one simulator run processed, written by the simulator bench.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventCount {
+    /// Events per run.
+    pub events: u64,
 }
 
 #[derive(Deserialize)]
@@ -74,9 +81,9 @@ impl Results {
                     continue;
                 };
                 if file.extension().is_some_and(|e| e == "json") {
-                    let summary: LatencySummary = read_json(&file)?;
+                    let value: serde_json::Value = read_json(&file)?;
                     let fresh = is_fresh(&file, since)?;
-                    results.latencies.insert(name.to_owned(), (summary, fresh));
+                    results.extras.insert(name.to_owned(), (value, fresh));
                 }
             }
         }
@@ -105,9 +112,11 @@ impl Results {
             .insert(id.to_owned(), Measurement { median_ns, fresh });
     }
 
-    /// Records latency percentiles under `name`.
-    pub fn insert_latency(&mut self, name: &str, summary: LatencySummary, fresh: bool) {
-        self.latencies.insert(name.to_owned(), (summary, fresh));
+    /// Records an extra result (latency percentiles, event counts) under `name`.
+    pub fn insert_extra(&mut self, name: &str, value: &impl Serialize, fresh: bool) {
+        if let Ok(value) = serde_json::to_value(value) {
+            self.extras.insert(name.to_owned(), (value, fresh));
+        }
     }
 
     /// The result of `id`, fresh or stale.
@@ -122,7 +131,18 @@ impl Results {
 
     /// The latency percentiles recorded under `name`, with their freshness.
     pub fn latency(&self, name: &str) -> Option<(LatencySummary, bool)> {
-        self.latencies.get(name).copied()
+        self.extra(name)
+    }
+
+    /// The event count recorded under `name`, with its freshness.
+    pub fn events(&self, name: &str) -> Option<(EventCount, bool)> {
+        self.extra(name)
+    }
+
+    fn extra<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Option<(T, bool)> {
+        let (value, fresh) = self.extras.get(name)?;
+        let typed = serde_json::from_value(value.clone()).ok()?;
+        Some((typed, *fresh))
     }
 
     /// Every id with a result, for listing results the report does not know.
