@@ -1,5 +1,6 @@
 //! One module per subcommand; each exports `Args` (clap) and `execute(&Args) -> ExitCode`.
 
+pub mod common;
 pub mod compare;
 pub mod replay;
 pub mod run;
