@@ -87,6 +87,5 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-const SIM_NOTE: &str = "Not measured: the simulator had no library target (`lockstudio_sim`) \
-with a usable entry point when these benches were written. Add a `benches/benches/sim.rs` that \
-runs the default workload once per iteration and a row here once it has one.";
+const SIM_NOTE: &str = "Not measured in this run: run the `sim` bench (`bash \
+scripts/perf-report.sh sim`, or the whole suite).";
