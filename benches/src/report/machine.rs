@@ -3,7 +3,7 @@
 use std::process::Command;
 
 /// What the figures were measured on.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Machine {
     /// Logical cores available to the process.
     pub cores: usize,
@@ -15,6 +15,9 @@ pub struct Machine {
     pub os: String,
     /// Short git commit of the checkout, with `+dirty` when it has local changes.
     pub commit: String,
+    /// Load averages over 1, 5 and 15 minutes when the report was written (just after the
+    /// benches), if known: other work on the same cores distorts every figure.
+    pub load: Option<[f64; 3]>,
 }
 
 impl Machine {
@@ -42,19 +45,34 @@ impl Machine {
                 _ => c,
             },
         );
+        let load = std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|text| load_average(&text));
         Machine {
             cores,
             cpu,
             rustc,
             os,
             commit,
+            load,
         }
+    }
+
+    /// Whether other work competed for the cores during the run: a 5-minute load average
+    /// above the benches' own share (they run one or two busy threads at a time).
+    pub fn was_busy(&self) -> bool {
+        self.load.is_some_and(|[_, five, _]| five > 2.5)
     }
 
     /// One line for the report.
     pub fn line(&self) -> String {
+        let load = self.load.map_or(String::new(), |[one, five, fifteen]| {
+            format!(
+                ", load average {one:.2} / {five:.2} / {fifteen:.2} (1 / 5 / 15 min) at the end"
+            )
+        });
         format!(
-            "nproc {}, {}, {}, {}, commit {}",
+            "nproc {}, {}, {}, {}, commit {}{load}",
             self.cores, self.cpu, self.rustc, self.os, self.commit
         )
     }
@@ -67,6 +85,12 @@ pub fn cpu_model(cpuinfo: &str) -> Option<String> {
         .find(|l| l.starts_with("model name"))
         .and_then(|l| l.split_once(':'))
         .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// The three load averages of a `/proc/loadavg` text.
+pub fn load_average(text: &str) -> Option<[f64; 3]> {
+    let mut fields = text.split_whitespace().map(|f| f.parse::<f64>().ok());
+    Some([fields.next()??, fields.next()??, fields.next()??])
 }
 
 fn run(program: &str, args: &[&str]) -> Option<String> {
@@ -96,7 +120,26 @@ mod tests {
             rustc: "rustc 1.0".into(),
             os: "linux".into(),
             commit: "abc".into(),
+            load: None,
         };
         assert_eq!(m.line(), "nproc 2, cpu, rustc 1.0, linux, commit abc");
+        assert!(!m.was_busy());
+        let busy = Machine {
+            load: Some([4.0, 3.5, 2.0]),
+            ..m
+        };
+        assert!(busy
+            .line()
+            .ends_with("load average 4.00 / 3.50 / 2.00 (1 / 5 / 15 min) at the end"));
+        assert!(busy.was_busy());
+    }
+
+    #[test]
+    fn load_average_reads_the_first_three_fields() {
+        assert_eq!(
+            load_average("0.52 1.10 2.00 1/234 5678\n"),
+            Some([0.52, 1.10, 2.00])
+        );
+        assert_eq!(load_average("0.52 x"), None);
     }
 }

@@ -31,6 +31,13 @@ pub fn render(results: &Results, machine: &Machine, ctx: &Context) -> String {
         ctx.command, ctx.measurement_secs
     );
     let _ = writeln!(out, "**Machine:** {}\n", machine.line());
+    if machine.was_busy() {
+        out.push_str(
+            "> **The machine was busy during this run** (other builds and tests shared the \
+             cores): absolute figures are pessimistic and the multi-thread rows understate \
+             scaling. Regenerate on an idle machine for figures to compare.\n\n",
+        );
+    }
     out.push_str(
         "Wall-clock figures are noisy: read the ratios. **P** = parking_lot `RwLock` write \
          acquire + release, uncontended, measured by each bench binary in the same run; every \
@@ -380,6 +387,7 @@ mod tests {
             rustc: "rustc 1.95.0".into(),
             os: "linux".into(),
             commit: "abc".into(),
+            load: Some([0.5, 0.4, 0.3]),
         }
     }
 
