@@ -62,6 +62,19 @@ impl Checker {
         }
     }
 
+    /// No lost wake-up: after every step, each queued request still waits for somebody.
+    pub fn no_lost_wakeup(&mut self, table: &LockTable, at: Nanos) {
+        for q in table.queued() {
+            if table.blockers_of(q.ticket).is_empty() {
+                let detail = format!(
+                    "{} waits for {} on {} but nobody blocks it",
+                    q.owner, q.level, q.path
+                );
+                self.fail(at, "lost-wakeup", detail);
+            }
+        }
+    }
+
     /// Notes a lease expiry (for the fencing check).
     pub fn expired(&mut self, owner: Owner, path: &LockPath, fence: u64, at: Nanos) {
         self.expiries
@@ -209,6 +222,21 @@ mod tests {
         assert!(c.violations.is_empty(), "a reader may join a writer");
         c.granted(&table, Owner::new(2), &p("/s/img"), Level::Write, 0);
         assert_eq!(c.violations[0].invariant, "exclusion");
+    }
+
+    #[test]
+    fn lost_wakeup_check_passes_on_a_correct_table() {
+        let mut table = LockTable::new();
+        let o = RequestOptions::default();
+        table
+            .request(Owner::new(1), &p("/s"), Level::Write, o, Time::ZERO)
+            .unwrap();
+        table
+            .request(Owner::new(2), &p("/s"), Level::Write, o, Time::ZERO)
+            .unwrap();
+        let mut c = Checker::default();
+        c.no_lost_wakeup(&table, 0);
+        assert!(c.violations.is_empty());
     }
 
     #[test]

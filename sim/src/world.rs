@@ -643,6 +643,7 @@ impl World {
                 }
             }
         }
+        self.check.no_lost_wakeup(&self.server.table, self.now);
         if let Some(next) = self.server.table.next_deadline() {
             let at = next.as_nanos().max(self.now);
             if self.server.tick_at.is_none_or(|s| at < s) {
