@@ -26,6 +26,18 @@ pub use shuttle::thread;
 #[cfg(not(any(lockstudio_loom, feature = "shuttle")))]
 pub use std::thread;
 
+/// Pauses the calling thread for `dur`. Under a model checker, which has no time, it yields
+/// instead, so a backoff can never hide an interleaving or hang the search.
+pub(crate) fn sleep(dur: std::time::Duration) {
+    #[cfg(not(any(lockstudio_loom, feature = "shuttle")))]
+    std::thread::sleep(dur);
+    #[cfg(any(lockstudio_loom, feature = "shuttle"))]
+    {
+        let _ = dur;
+        thread::yield_now();
+    }
+}
+
 /// A mutex whose `lock` never reports poisoning (see the module docs for why that is sound).
 #[derive(Debug, Default)]
 pub(crate) struct Mutex<T>(RawMutex<T>);

@@ -352,14 +352,14 @@ impl<F: FnMut(Duration)> Backoff for F {
     }
 }
 
-/// Pauses by sleeping the calling thread; a zero delay returns at once.
+/// Pauses by sleeping the calling thread (through the sync facade); a zero delay returns at once.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ThreadSleep;
 
 impl Backoff for ThreadSleep {
     fn pause(&mut self, delay: Duration) {
         if !delay.is_zero() {
-            std::thread::sleep(delay);
+            crate::sync::sleep(delay);
         }
     }
 }
