@@ -35,3 +35,9 @@ pub use table::{LockTable,
     TableCounts, Ticket,
 };
 pub use time::Time;
+
+pub use fence::{Fence, FencedStore, StaleToken};
+pub use joinable::{JoinableStream, TransferError, TransferRegistry};
+pub use manager::{LockGuard, LockManager, Wait};
+pub use reservation::{ReservationClient, ServerReservations, Transport};
+pub use versioned::{OptimisticLockError, RetryPolicy, Version, VersionedStore, Versions};
