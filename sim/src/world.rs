@@ -279,9 +279,11 @@ impl World {
 
     fn populate(&mut self) {
         for ws in 0..self.w.workstations as usize {
-            let mut station = Workstation::default();
-            station.idle_workers = (0..self.w.upload_threads as usize).collect();
-            self.stations.push(station);
+            let idle_workers = (0..self.w.upload_threads as usize).collect();
+            self.stations.push(Workstation {
+                idle_workers,
+                ..Workstation::default()
+            });
             for i in 0..self.w.threads_per_workstation as usize {
                 let t = self.threads.len();
                 self.threads.push(Thread {
@@ -1024,16 +1026,15 @@ impl World {
     }
 
     fn kick_uploads(&mut self, ws: usize) {
-        let st = &mut self.stations[ws];
-        if st.down {
-            return;
-        }
-        while !st.uploads.is_empty() {
-            let Some(worker) = st.idle_workers.pop() else {
-                break;
-            };
-            let Some((image, sum)) = st.uploads.pop_front() else {
-                break;
+        loop {
+            let st = &mut self.stations[ws];
+            if st.down || st.uploads.is_empty() || st.idle_workers.is_empty() {
+                return;
+            }
+            let (Some(worker), Some((image, sum))) =
+                (st.idle_workers.pop(), st.uploads.pop_front())
+            else {
+                return;
             };
             let wgen = st.worker_gen;
             st.in_flight.insert(worker, (image, sum));
@@ -1050,7 +1051,6 @@ impl World {
                     outcome,
                 },
             );
-            return self.kick_uploads(ws);
         }
     }
 

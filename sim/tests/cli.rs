@@ -1,6 +1,6 @@
 //! The `lockstudio` binary: exit codes, located errors, compare catching a change.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn bin() -> Command {
@@ -17,7 +17,7 @@ fn temp(name: &str) -> PathBuf {
     dir
 }
 
-fn short_workload(dir: &PathBuf, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+fn short_workload(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
     let text = std::fs::read_to_string(root().join("specs/workloads/studio-default.toml")).unwrap();
     let text = edit(
         text.replace("chaos_seconds = 1800", "chaos_seconds = 200")

@@ -57,7 +57,7 @@ pub fn execute(args: &Args) -> ExitCode {
     }
 }
 
-fn read(path: &PathBuf) -> Result<Value, String> {
+fn read(path: &std::path::Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text)
         .map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))
