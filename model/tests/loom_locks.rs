@@ -285,3 +285,118 @@ fn two_upgraders_deadlock_is_reported() {
         ],
     );
 }
+
+#[test]
+fn delete_vs_reader_same_path() {
+    static COV: Coverage = Coverage::new("loom delete_vs_reader_same_path");
+    pair(&COV, ("/s", Level::Delete), ("/s", Level::Read));
+    COV.finish(10, &[(WAITED, "one waited for the other")]);
+}
+
+/// An owner shared by two threads (one session, two workers) holds a path twice; one
+/// worker's release must leave the other's acquisition in force, so a second owner waits
+/// for both. Three threads, exhaustive.
+#[test]
+fn reentrant_holds_released_on_two_threads() {
+    static COV: Coverage = Coverage::new("loom reentrant_holds_on_two_threads");
+    check(&COV, None, || {
+        let locks = LockManager::with_clock(Frozen);
+        let shadow = Arc::new(Shadow::new());
+        let path = p("/s");
+        let (a, b) = (Owner::new(1), Owner::new(2));
+        let g1 = locks.lock(a, &path, Level::Write, Wait::Forever).unwrap();
+        shadow.acquired(a, &path, Level::Write, g1.fence());
+        let g2 = locks.lock(a, &path, Level::Write, Wait::Forever).unwrap();
+        shadow.acquired(a, &path, Level::Write, g2.fence());
+        let worker = {
+            let (shadow, path) = (Arc::clone(&shadow), path.clone());
+            thread::spawn(move || {
+                shadow.releasing(a, &path, Level::Write, g1.fence());
+                drop(g1);
+            })
+        };
+        let other = {
+            let (locks, shadow, path) = (locks.clone(), Arc::clone(&shadow), path.clone());
+            thread::spawn(move || {
+                let watch = path.clone();
+                hold(&locks, &shadow, &COV, b.id(), &path, Level::Write, &watch);
+            })
+        };
+        if !locks.queue(&path).is_empty() {
+            COV.mark(WAITED);
+        }
+        shadow.releasing(a, &path, Level::Write, g2.fence());
+        drop(g2);
+        worker.join().unwrap();
+        other.join().unwrap();
+        assert!(locks.is_empty());
+    });
+    COV.finish(20, &[(WAITED, "the other owner waited")]);
+}
+
+/// A client releasing what it does not hold (a double release, a stale handle) gets
+/// `NotHeld` and takes nothing from the real holder. Two threads, exhaustive.
+#[test]
+fn stray_unlock_takes_nothing() {
+    static COV: Coverage = Coverage::new("loom stray_unlock");
+    check(&COV, None, || {
+        let locks = LockManager::with_clock(Frozen);
+        let path = p("/s");
+        let (a, b) = (Owner::new(1), Owner::new(2));
+        let g = locks.lock(a, &path, Level::Write, Wait::Forever).unwrap();
+        let stray = {
+            let (locks, path) = (locks.clone(), path.clone());
+            thread::spawn(move || locks.unlock(b, &path, None))
+        };
+        let holders = locks.holders(&path);
+        assert_eq!(holders.len(), 1, "the holder lost its hold: {holders:?}");
+        assert_eq!(holders[0].owner, a);
+        g.unlock().unwrap();
+        let result = stray.join().unwrap();
+        assert!(
+            matches!(result, Err(LockError::NotHeld { owner, .. }) if owner == b),
+            "stray unlock answered {result:?}"
+        );
+        assert!(locks.is_empty());
+    });
+    COV.finish(2, &[]);
+}
+
+/// Three owners each holding one path and then asking for the next one's: whichever request
+/// closes the three-cycle must fail with `Deadlock` (a missed cycle hangs all three, which
+/// loom reports). Three threads; preemption bound 2 in the gate.
+#[test]
+fn three_cycle_deadlock_is_reported() {
+    static COV: Coverage = Coverage::new("loom three_cycle_deadlock");
+    const DEADLOCK: usize = 0;
+    check(&COV, gate_bound(2), || {
+        let locks = LockManager::with_clock(Frozen);
+        let paths = ["/a", "/b", "/c"];
+        let worker = |i: usize| {
+            let locks = locks.clone();
+            move || -> bool {
+                let owner = Owner::new(i as u64 + 1);
+                let (mine, next) = (p(paths[i]), p(paths[(i + 1) % 3]));
+                let _first = locks.lock(owner, &mine, Level::Write, Wait::Forever).unwrap();
+                match locks.lock(owner, &next, Level::Write, Wait::Forever) {
+                    Ok(_second) => true,
+                    Err(LockError::Deadlock { cycle }) => {
+                        assert_eq!(cycle.first(), Some(&owner), "cycle {cycle:?}");
+                        false
+                    }
+                    Err(e) => panic!("unexpected {e}"),
+                }
+            }
+        };
+        let t1 = thread::spawn(worker(1));
+        let t2 = thread::spawn(worker(2));
+        let ok = [worker(0)(), t1.join().unwrap(), t2.join().unwrap()];
+        let failed = ok.iter().filter(|&&x| !x).count();
+        assert!(failed <= 1, "{failed} requests failed: only the closing one may");
+        if failed == 1 {
+            COV.mark(DEADLOCK);
+        }
+        assert!(locks.is_empty());
+    });
+    COV.finish(100, &[(DEADLOCK, "the three-cycle was reported")]);
+}

@@ -285,3 +285,81 @@ pub fn loom_check(
 pub fn p(text: &str) -> LockPath {
     LockPath::parse(text).unwrap_or_else(|e| panic!("bad test path {text:?}: {e}"))
 }
+
+/// How a shuttle model is explored.
+#[cfg(feature = "shuttle")]
+#[derive(Clone, Copy, Debug)]
+pub enum Explore {
+    /// Uniformly random schedules: `iterations` of them from `seed`.
+    Random { seed: u64, iterations: usize },
+    /// Probabilistic concurrency testing with bug depth `depth`.
+    Pct {
+        seed: u64,
+        iterations: usize,
+        depth: usize,
+    },
+    /// Depth-first over every schedule (no partial-order reduction: small models only).
+    Dfs { max: Option<usize> },
+}
+
+/// The seed a randomized model uses: its pinned `seed`, or `LOCKSTUDIO_SHUTTLE_SEED` (the
+/// soak script passes fresh ones). `SHUTTLE_RANDOM_SEED` still overrides both inside shuttle.
+#[cfg(feature = "shuttle")]
+fn shuttle_seed(seed: u64) -> u64 {
+    std::env::var("LOCKSTUDIO_SHUTTLE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(seed)
+}
+
+/// `iterations` times `LOCKSTUDIO_SHUTTLE_SCALE` (default 1; the soak script raises it).
+#[cfg(feature = "shuttle")]
+fn shuttle_iterations(iterations: usize) -> usize {
+    let scale = std::env::var("LOCKSTUDIO_SHUTTLE_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(1);
+    iterations.saturating_mul(scale.max(1))
+}
+
+/// Runs `f` under shuttle as `how` says, counting executions in `cov`. A failure prints the
+/// schedule; `LOCKSTUDIO_SHUTTLE_REPLAY=<schedule>` replays exactly that schedule instead
+/// (see `reports/model-checking.md`).
+#[cfg(feature = "shuttle")]
+pub fn shuttle_check(cov: &'static Coverage, how: Explore, f: impl Fn() + Send + Sync + 'static) {
+    use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler, ReplayScheduler};
+    use shuttle::{Config, Runner};
+    watch(cov);
+    let body = move || {
+        cov.run();
+        f();
+    };
+    let config = Config::new();
+    if let Ok(schedule) = std::env::var("LOCKSTUDIO_SHUTTLE_REPLAY") {
+        println!("MODEL {} replaying the given schedule", cov.name);
+        Runner::new(ReplayScheduler::new_from_encoded(&schedule), config).run(body);
+        return;
+    }
+    match how {
+        Explore::Random { seed, iterations } => {
+            let seed = shuttle_seed(seed);
+            println!("MODEL {} random seed={seed}", cov.name);
+            let scheduler = RandomScheduler::new_from_seed(seed, shuttle_iterations(iterations));
+            Runner::new(scheduler, config).run(body);
+        }
+        Explore::Pct {
+            seed,
+            iterations,
+            depth,
+        } => {
+            let seed = shuttle_seed(seed);
+            println!("MODEL {} pct seed={seed} depth={depth}", cov.name);
+            let scheduler =
+                PctScheduler::new_from_seed(seed, depth, shuttle_iterations(iterations));
+            Runner::new(scheduler, config).run(body);
+        }
+        Explore::Dfs { max } => {
+            Runner::new(DfsScheduler::new(max, false), config).run(body);
+        }
+    }
+}
