@@ -1,79 +1,170 @@
 #!/usr/bin/env bash
-# The planted-bug matrix: every bug of model/src/planted.rs against every checker, each run in
-# its own process (a loom deadlock aborts the test binary, so only exit codes are trusted).
-# A checker "caught" a bug when its run exits non-zero (a timeout counts: the bug hung it).
-# Prints a markdown matrix (also written to reports/planted-bugs.md with --write) and exits 1
-# if any bug is missed by every checker.
+# The planted-bug matrix: runs every checker against every bug of model/src/planted.rs, each
+# bug in its own process (a loom deadlock aborts the whole test binary, so only the exit
+# status can say "caught"), and prints bug x checker -> caught / missed, with how many
+# executions / cases the checker needed. Exits non-zero if a checker fails with no bug
+# planted, or if any bug is missed by every checker.
+#
+#   bash scripts/planted-bugs.sh [--write | --report FILE] [--only BUG]
+#
+# --write updates the committed report reports/planted-bugs.md (--report FILE writes
+# elsewhere). Build dirs: target/loom (loom), target/shuttle (shuttle), target/planted (std
+# checkers with the planted-bugs feature), so normal builds are untouched.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-write=${1:-}
-export PROPTEST_CASES=${PROPTEST_CASES:-256}
-T_STD=target/planted
-T_LOOM=target/planted-loom
-T_SHUTTLE=target/planted-shuttle
 
-build() {
-  CARGO_TARGET_DIR=$T_STD cargo build -q --release -p lockstudio-sim --features lockstudio/planted-bugs &&
-  CARGO_TARGET_DIR=$T_STD cargo test -q --release -p lockstudio --features planted-bugs --no-run &&
-  RUSTFLAGS="--cfg lockstudio_loom" CARGO_TARGET_DIR=$T_LOOM cargo test -q --release -p lockstudio --features planted-bugs --test loom_locks --test loom_leases --test loom_services --no-run &&
-  CARGO_TARGET_DIR=$T_SHUTTLE cargo test -q --release -p lockstudio --features planted-bugs,shuttle --test shuttle_locks --test shuttle_services --no-run
-}
-build >/dev/null 2>&1 || { echo "planted-bugs: build failed"; build; exit 2; }
-
-# checker name -> command (run with LOCKSTUDIO_BUG set)
-run_checker() {
+REPORT=""
+ONLY=""
+while [ $# -gt 0 ]; do
   case $1 in
-    proptest) CARGO_TARGET_DIR=$T_STD timeout 120 cargo test -q --release -p lockstudio --features planted-bugs \
-                --test proptest_table --test proptest_versioned --test proptest_joinable --test proptest_fence ;;
-    scenarios) timeout 120 $T_STD/release/lockstudio spec specs/scenarios ;;
-    threads) CARGO_TARGET_DIR=$T_STD timeout 60 cargo test -q --release -p lockstudio --features planted-bugs \
-                --test threads_manager --test threads_extras --test locking_rules --test stress ;;
-    loom) RUSTFLAGS="--cfg lockstudio_loom" CARGO_TARGET_DIR=$T_LOOM timeout 120 cargo test -q --release -p lockstudio \
-                --features planted-bugs --test loom_locks --test loom_leases --test loom_services ;;
-    shuttle) CARGO_TARGET_DIR=$T_SHUTTLE timeout 120 cargo test -q --release -p lockstudio --features planted-bugs,shuttle \
-                --test shuttle_locks --test shuttle_services ;;
+    --write) REPORT=reports/planted-bugs.md; shift ;;
+    --report) REPORT=$2; shift 2 ;;
+    --only) ONLY=$2; shift 2 ;;
+    *) echo "usage: $0 [--write | --report FILE] [--only BUG]" >&2; exit 2 ;;
   esac
+done
+
+LOG=target/planted-logs
+mkdir -p "$LOG"
+# Bounded per run: a hang past this counts as caught ("hang") — the real-thread tests show a
+# lost wake-up exactly so; the model checkers detect deadlocks themselves.
+LIMIT=${PLANTED_TIMEOUT:-300}
+export PROPTEST_DISABLE_FAILURE_PERSISTENCE=1 # never write into the committed regression files
+export PROPTEST_RNG_SEED=${PROPTEST_RNG_SEED:-20260101}
+
+# Bug names in kebab case, straight from the catalog's `Bug::ALL`.
+mapfile -t BUGS < <(sed -n '/pub const ALL/,/];/p' model/src/planted.rs |
+  sed -n 's/^ *Bug::\([A-Za-z]*\),$/\1/p' |
+  sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr 'A-Z' 'a-z')
+if [ -n "$ONLY" ]; then BUGS=("$ONLY"); fi
+
+CHECKERS=(loom shuttle proptest threads scenarios)
+
+loom_cmd() {
+  RUSTFLAGS="--cfg lockstudio_loom" CARGO_TARGET_DIR=target/loom \
+    cargo test -q --release -p lockstudio --features planted-bugs \
+    --test loom_locks --test loom_leases --test loom_services "$@"
+}
+shuttle_cmd() {
+  CARGO_TARGET_DIR=target/shuttle cargo test -q --release -p lockstudio \
+    --features shuttle,planted-bugs --test shuttle_locks --test shuttle_services "$@"
+}
+proptest_cmd() {
+  CARGO_TARGET_DIR=target/planted cargo test -q -p lockstudio --features planted-bugs \
+    --test proptest_table --test proptest_joinable --test proptest_fence \
+    --test proptest_versioned "$@"
+}
+threads_cmd() {
+  CARGO_TARGET_DIR=target/planted cargo test -q -p lockstudio --features planted-bugs \
+    --test stress --test threads_manager --test threads_extras "$@"
+}
+scenarios_cmd() {
+  CARGO_TARGET_DIR=target/planted cargo test -q -p lockstudio --features planted-bugs \
+    --test scenarios "$@"
 }
 
-checkers="proptest scenarios threads loom shuttle"
-bugs=$(sed -n 's/^        Bug::\([A-Za-z]*\),$/\1/p' model/src/planted.rs | sed 's/\([a-z]\)\([A-Z]\)/\1-\2/g' | tr 'A-Z' 'a-z' | sort -u)
-[ -n "$bugs" ] || { echo "planted-bugs: no bugs found in model/src/planted.rs"; exit 2; }
-
-# Sanity: with no bug planted every checker must pass, or "caught" would mean nothing.
-for c in $checkers; do
-  if ! LOCKSTUDIO_BUG= run_checker "$c" >/dev/null 2>&1; then
-    echo "planted-bugs: checker $c fails with no bug planted"; exit 2
+declare -A USABLE
+echo "==> building the checkers with the planted-bugs feature"
+for c in "${CHECKERS[@]}"; do
+  if "${c}_cmd" --no-run >"$LOG/build-$c.log" 2>&1; then
+    USABLE[$c]=1
+  else
+    USABLE[$c]=0
+    echo "    $c: does not build (see $LOG/build-$c.log); column marked n/a"
   fi
 done
 
-out="| bug | $(echo $checkers | sed 's/ / | /g') |
-|---|$(for c in $checkers; do printf -- '---|'; done)"
-missed=0
-for b in $bugs; do
-  row="| $b |"; any=0
-  for c in $checkers; do
-    start=$SECONDS
-    if LOCKSTUDIO_BUG=$b run_checker "$c" >/dev/null 2>&1; then
-      row="$row missed |"
-    else
-      row="$row caught ($((SECONDS - start))s) |"; any=1
-    fi
-  done
-  [ $any = 1 ] || missed=$((missed + 1))
-  out="$out
-$row"
-  echo "$row"
+# Runs checker $1 with bug $2 (empty: none); sets RC, SECS, DETAIL.
+run_one() {
+  local c=$1 bug=$2 log="$LOG/$1-${2:-baseline}.log" start=$SECONDS
+  LOCKSTUDIO_BUG=$bug timeout "$LIMIT" bash -c "$(declare -f "${c}_cmd"); ${c}_cmd -- --test-threads=2" >"$log" 2>&1
+  RC=$?
+  SECS=$((SECONDS - start))
+  DETAIL=""
+  local caught
+  caught=$(grep -m1 '^CAUGHT ' "$log" | sed 's/^CAUGHT //')
+  if [ -n "$caught" ]; then
+    DETAIL=$(echo "$caught" | sed -E 's/model=(.*) executions=([0-9]+)/\1 @ execution \2/')
+  elif [ "$c" = proptest ]; then
+    local succ test
+    succ=$(grep -m1 -o 'successes: [0-9]*' "$log" | grep -o '[0-9]*')
+    test=$(grep -m1 -oE "^test [a-z_0-9:]+ \.\.\. FAILED" "$log" | awk '{print $2}')
+    [ -n "$succ" ] && DETAIL="$test @ case $((succ + 1))"
+  elif [ "$c" = scenarios ]; then
+    DETAIL=$(grep -m1 -oE '[0-9]+ (of [0-9]+ )?(scenarios? )?failed' "$log")
+  elif [ "$c" = threads ]; then
+    DETAIL=$(grep -m1 -oE '(mutual exclusion broken|fence [^:]*|got fence 0|left behind|too few grants|unexpected [A-Za-z]+|release failed)' "$log")
+  fi
+  [ $RC -eq 124 ] && DETAIL="hang: no progress in ${LIMIT}s${DETAIL:+; $DETAIL}"
+}
+
+FAILED=0
+declare -A BASE
+echo "==> baseline (no bug planted): every checker must pass"
+for c in "${CHECKERS[@]}"; do
+  [ "${USABLE[$c]}" = 1 ] || continue
+  run_one "$c" ""
+  if [ $RC -eq 0 ]; then BASE[$c]=ok; else
+    BASE[$c]=FAILS
+    FAILED=1
+    echo "    $c fails with no bug planted (exit $RC, $LOG/$c-baseline.log)"
+  fi
+  echo "    $c: exit $RC in ${SECS}s"
 done
-if [ "$write" = "--write" ]; then
+
+declare -A CELL
+MISSED_ALL=()
+for bug in "${BUGS[@]}"; do
+  any=0
+  for c in "${CHECKERS[@]}"; do
+    if [ "${USABLE[$c]}" != 1 ]; then CELL[$bug,$c]="n/a (does not build)"; continue; fi
+    if [ "${BASE[$c]}" != ok ]; then CELL[$bug,$c]="n/a (baseline fails)"; continue; fi
+    run_one "$c" "$bug"
+    if [ $RC -ne 0 ]; then
+      any=1
+      CELL[$bug,$c]="caught${DETAIL:+: $DETAIL} (${SECS}s)"
+    else
+      CELL[$bug,$c]="missed (${SECS}s)"
+    fi
+    echo "    $bug / $c: ${CELL[$bug,$c]}"
+  done
+  [ $any = 1 ] || MISSED_ALL+=("$bug")
+done
+
+{
+  echo "| bug | ${CHECKERS[*]} |" | sed 's/ \([a-z]\)/ | \1/g; s/^| bug |/| bug |/'
+  printf '|---|'; for _ in "${CHECKERS[@]}"; do printf -- '---|'; done; echo
+  for bug in "${BUGS[@]}"; do
+    printf '| `%s` |' "$bug"
+    for c in "${CHECKERS[@]}"; do printf ' %s |' "${CELL[$bug,$c]}"; done
+    echo
+  done
+} >"$LOG/matrix.md"
+
+echo
+cat "$LOG/matrix.md"
+echo
+if [ -n "$REPORT" ]; then
   {
-    echo "# Planted bugs: which checker catches which"
+    echo "# Planted bugs: do the checks bite?"
     echo
-    echo "Generated by \`bash scripts/planted-bugs.sh --write\` ($(date -u +%Y-%m-%d), PROPTEST_CASES=$PROPTEST_CASES)."
-    echo "Each cell is one process run with \`LOCKSTUDIO_BUG=<bug>\`; *caught* = non-zero exit (or a timeout: the bug hung"
-    echo "the checker), with the wall time to the verdict. Every checker passes with no bug planted (checked first)."
+    echo "Generated by \`bash scripts/planted-bugs.sh --report $REPORT\` on $(date -u +%Y-%m-%d)"
+    echo "(commit $(git rev-parse --short HEAD)). Each cell is one process with"
+    echo "\`LOCKSTUDIO_BUG=<bug>\` and the \`planted-bugs\` feature; \"caught\" means a non-zero exit,"
+    echo "followed by the first model that failed and after how many of its executions (loom,"
+    echo "shuttle), or the proptest and after how many cases, and the wall time of the run."
+    echo "With no bug planted every checker passes (baseline: $(for c in "${CHECKERS[@]}"; do printf '%s %s; ' "$c" "${BASE[$c]:-n/a}"; done))."
     echo
-    echo "$out"
-  } > reports/planted-bugs.md
+    cat "$LOG/matrix.md"
+    echo
+    if [ ${#MISSED_ALL[@]} -eq 0 ]; then echo "Every bug is caught by at least one checker."; else
+      echo "Missed by every checker: ${MISSED_ALL[*]}"; fi
+  } >"$REPORT.tmp" && mv "$REPORT.tmp" "$REPORT"
+  echo "wrote $REPORT"
 fi
-echo "planted-bugs: $missed bug(s) missed by every checker"
-[ $missed = 0 ]
+
+if [ ${#MISSED_ALL[@]} -gt 0 ]; then
+  echo "MISSED BY EVERY CHECKER: ${MISSED_ALL[*]}"
+  FAILED=1
+fi
+exit $FAILED

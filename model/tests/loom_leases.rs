@@ -34,18 +34,20 @@ fn timeout_races_release() {
         shadow.acquired(a, &path, Level::Write, g.fence());
         let waiter = {
             let (locks, shadow, path) = (locks.clone(), Arc::clone(&shadow), path.clone());
-            thread::spawn(move || match locks.lock(b, &path, Level::Write, Wait::For(MS10)) {
-                Ok(g) => {
-                    shadow.acquired(b, &path, Level::Write, g.fence());
-                    shadow.releasing(b, &path, Level::Write, g.fence());
-                    COV.mark(GRANTED);
-                }
-                Err(LockError::Timeout { blockers, .. }) => {
-                    assert_eq!(blockers, vec![a], "timed out behind {blockers:?}");
-                    COV.mark(TIMED_OUT);
-                }
-                Err(e) => panic!("unexpected {e}"),
-            })
+            thread::spawn(
+                move || match locks.lock(b, &path, Level::Write, Wait::For(MS10)) {
+                    Ok(g) => {
+                        shadow.acquired(b, &path, Level::Write, g.fence());
+                        shadow.releasing(b, &path, Level::Write, g.fence());
+                        COV.mark(GRANTED);
+                    }
+                    Err(LockError::Timeout { blockers, .. }) => {
+                        assert_eq!(blockers, vec![a], "timed out behind {blockers:?}");
+                        COV.mark(TIMED_OUT);
+                    }
+                    Err(e) => panic!("unexpected {e}"),
+                },
+            )
         };
         let ticker = {
             let locks = locks.clone();
@@ -62,7 +64,10 @@ fn timeout_races_release() {
     });
     COV.finish(
         50,
-        &[(GRANTED, "granted before the deadline"), (TIMED_OUT, "timed out")],
+        &[
+            (GRANTED, "granted before the deadline"),
+            (TIMED_OUT, "timed out"),
+        ],
     );
 }
 

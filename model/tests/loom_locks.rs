@@ -53,7 +53,8 @@ fn pair(cov: &'static Coverage, a: (&'static str, Level), b: (&'static str, Leve
         let shadow = Arc::new(Shadow::new());
         let (pa, pb) = (p(a.0), p(b.0));
         let t = {
-            let (locks, shadow, pa, pb) = (locks.clone(), Arc::clone(&shadow), pa.clone(), pb.clone());
+            let (locks, shadow, pa, pb) =
+                (locks.clone(), Arc::clone(&shadow), pa.clone(), pb.clone());
             thread::spawn(move || hold(&locks, &shadow, cov, 1, &pa, a.1, &pb))
         };
         hold(&locks, &shadow, cov, 2, &pb, b.1, &pa);
@@ -95,10 +96,13 @@ fn reader_joins_writer() {
         let shadow = Arc::new(Shadow::new());
         let (dir, img) = (p("/s"), p("/s/img"));
         let w = {
-            let (locks, shadow, dir, img) = (locks.clone(), Arc::clone(&shadow), dir.clone(), img.clone());
+            let (locks, shadow, dir, img) =
+                (locks.clone(), Arc::clone(&shadow), dir.clone(), img.clone());
             thread::spawn(move || {
                 let owner = Owner::new(1);
-                let g = locks.lock(owner, &dir, Level::Write, Wait::Forever).unwrap();
+                let g = locks
+                    .lock(owner, &dir, Level::Write, Wait::Forever)
+                    .unwrap();
                 shadow.acquired(owner, &dir, Level::Write, g.fence());
                 if !locks.holders(&img).is_empty() {
                     COV.mark(OTHER);
@@ -153,7 +157,9 @@ fn child_writes_vs_ancestor_write() {
         let b = spawn(2, "/s/b");
         let dir = p("/s");
         let owner = Owner::new(3);
-        let g = locks.lock(owner, &dir, Level::Write, Wait::Forever).unwrap();
+        let g = locks
+            .lock(owner, &dir, Level::Write, Wait::Forever)
+            .unwrap();
         shadow.acquired(owner, &dir, Level::Write, g.fence());
         shadow.releasing(owner, &dir, Level::Write, g.fence());
         drop(g);
@@ -197,7 +203,10 @@ fn release_on_another_thread() {
         waiter.join().unwrap();
         assert!(locks.is_empty());
     });
-    COV.finish(10, &[(WAITED, "the waiter queued before the foreign release")]);
+    COV.finish(
+        10,
+        &[(WAITED, "the waiter queued before the foreign release")],
+    );
 }
 
 /// A reader upgrading to write while another reader holds: the upgrade waits (it bypasses
@@ -247,7 +256,9 @@ fn two_upgraders_deadlock_is_reported() {
             let (locks, shadow, path) = (locks.clone(), Arc::clone(&shadow), path.clone());
             move || -> bool {
                 let owner = Owner::new(owner);
-                let r = locks.lock(owner, &path, Level::Read, Wait::Forever).unwrap();
+                let r = locks
+                    .lock(owner, &path, Level::Read, Wait::Forever)
+                    .unwrap();
                 shadow.acquired(owner, &path, Level::Read, r.fence());
                 let upgraded = match locks.lock(owner, &path, Level::Write, Wait::Forever) {
                     Ok(w) => {
@@ -269,7 +280,10 @@ fn two_upgraders_deadlock_is_reported() {
         let t = thread::spawn(upgrader(1));
         let mine = upgrader(2)();
         let theirs = t.join().unwrap();
-        assert!(mine || theirs, "both upgrades failed: only the closing request may fail");
+        assert!(
+            mine || theirs,
+            "both upgrades failed: only the closing request may fail"
+        );
         if !(mine && theirs) {
             COV.mark(DEADLOCK);
         } else {
@@ -377,7 +391,9 @@ fn three_cycle_deadlock_is_reported() {
             move || -> bool {
                 let owner = Owner::new(i as u64 + 1);
                 let (mine, next) = (p(paths[i]), p(paths[(i + 1) % 3]));
-                let _first = locks.lock(owner, &mine, Level::Write, Wait::Forever).unwrap();
+                let _first = locks
+                    .lock(owner, &mine, Level::Write, Wait::Forever)
+                    .unwrap();
                 match locks.lock(owner, &next, Level::Write, Wait::Forever) {
                     Ok(_second) => true,
                     Err(LockError::Deadlock { cycle }) => {
@@ -392,11 +408,64 @@ fn three_cycle_deadlock_is_reported() {
         let t2 = thread::spawn(worker(2));
         let ok = [worker(0)(), t1.join().unwrap(), t2.join().unwrap()];
         let failed = ok.iter().filter(|&&x| !x).count();
-        assert!(failed <= 1, "{failed} requests failed: only the closing one may");
+        assert!(
+            failed <= 1,
+            "{failed} requests failed: only the closing one may"
+        );
         if failed == 1 {
             COV.mark(DEADLOCK);
         }
         assert!(locks.is_empty());
     });
     COV.finish(100, &[(DEADLOCK, "the three-cycle was reported")]);
+}
+
+/// FIFO: a reader arriving while a writer is queued behind another reader must queue behind
+/// that writer, not join the first reader (which would starve writers). Three threads,
+/// exhaustive.
+#[test]
+fn reader_does_not_barge_past_queued_writer() {
+    static COV: Coverage = Coverage::new("loom reader_does_not_barge");
+    const SAW_WRITER_QUEUED: usize = 0;
+    check(&COV, None, || {
+        let locks = LockManager::with_clock(Frozen);
+        let path = p("/s");
+        let (a, w, r) = (Owner::new(1), Owner::new(2), Owner::new(3));
+        let first = locks.lock(a, &path, Level::Read, Wait::Forever).unwrap();
+        let writer = {
+            let (locks, path) = (locks.clone(), path.clone());
+            thread::spawn(move || {
+                locks
+                    .lock(w, &path, Level::Write, Wait::Forever)
+                    .unwrap()
+                    .fence()
+            })
+        };
+        let reader = {
+            let (locks, path) = (locks.clone(), path.clone());
+            thread::spawn(move || {
+                let writer_queued = locks.queue(&path).iter().any(|q| q.owner == w);
+                let fence = locks
+                    .lock(r, &path, Level::Read, Wait::Forever)
+                    .unwrap()
+                    .fence();
+                (writer_queued, fence)
+            })
+        };
+        drop(first);
+        let fw = writer.join().unwrap();
+        let (writer_queued, fr) = reader.join().unwrap();
+        if writer_queued {
+            COV.mark(SAW_WRITER_QUEUED);
+            assert!(
+                fr > fw,
+                "reader (fence {fr}) barged past the queued writer (fence {fw})"
+            );
+        }
+        assert!(locks.is_empty());
+    });
+    COV.finish(
+        20,
+        &[(SAW_WRITER_QUEUED, "the reader found the writer queued")],
+    );
 }

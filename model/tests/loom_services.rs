@@ -14,7 +14,7 @@ use lockstudio::reservation::{
     InProcessServer, ReservationClient, ReservationKind, ReserveError, Tier,
 };
 use lockstudio::versioned::{CommitError, RetryPolicy, UpdateError, Version, VersionedStore};
-use lockstudio::{Level, LockError, Owner};
+use lockstudio::{LockError, Owner};
 use loom::thread;
 use shadow::{gate_bound, loom_check as check, p, Coverage, Frozen, Shadow};
 use std::sync::Arc;
@@ -110,10 +110,10 @@ fn two_tier_reservations_from_two_workstations() {
     check(&COV, gate_bound(3), || {
         let server = InProcessServer::new(Frozen);
         let ttl = Duration::from_secs(30);
-        let ws1 = ReservationClient::new(LockManager::with_clock(Frozen), server.clone(), ttl)
-            .unwrap();
-        let ws2 = ReservationClient::new(LockManager::with_clock(Frozen), server.clone(), ttl)
-            .unwrap();
+        let ws1 =
+            ReservationClient::new(LockManager::with_clock(Frozen), server.clone(), ttl).unwrap();
+        let ws2 =
+            ReservationClient::new(LockManager::with_clock(Frozen), server.clone(), ttl).unwrap();
         let shadow = Arc::new(Shadow::new());
         let reserve = |ws: ReservationClient<Frozen>, owner: u64, path: &'static str| {
             let shadow = Arc::clone(&shadow);
@@ -121,11 +121,11 @@ fn two_tier_reservations_from_two_workstations() {
                 let (owner, path) = (Owner::new(owner), p(path));
                 match ws.reserve(owner, &path, ReservationKind::Write, Wait::Forever) {
                     Ok(r) => {
-                        shadow.acquired(owner, &path, Level::Write, r.fence());
+                        shadow.acquired(owner, &path, ReservationKind::Write.level(), r.fence());
                         if !ws.local().queue(&path).is_empty() {
                             COV.mark(QUEUED_LOCALLY);
                         }
-                        shadow.releasing(owner, &path, Level::Write, r.fence());
+                        shadow.releasing(owner, &path, ReservationKind::Write.level(), r.fence());
                         r.release().unwrap();
                         true
                     }
@@ -147,7 +147,10 @@ fn two_tier_reservations_from_two_workstations() {
         assert_eq!(s1.reserved + s2.reserved, reserved);
         assert_eq!(s1.window() + s2.window(), 3 - reserved);
         assert!(ws1.local().is_empty() && ws2.local().is_empty());
-        assert!(server.with(|s, _| s.is_empty()), "server kept a reservation");
+        assert!(
+            server.with(|s, _| s.is_empty()),
+            "server kept a reservation"
+        );
     });
     COV.finish(
         50,
@@ -228,7 +231,10 @@ fn joinable(cov: &'static Coverage, end: End) {
     });
     cov.finish(
         20,
-        &[(WAITED, "a reader waited for data"), (JOINED_LATE, "a reader joined mid-stream")],
+        &[
+            (WAITED, "a reader waited for data"),
+            (JOINED_LATE, "a reader joined mid-stream"),
+        ],
     );
 }
 

@@ -64,7 +64,11 @@ impl World {
         level: Level,
         fence: u64,
     ) {
-        let crashed = self.crashed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let crashed = self
+            .crashed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let mut live = Vec::new();
         for (o, at, l, f) in crashed {
             if o != owner && at.overlaps(path) && exclusive(l, level) {
@@ -128,7 +132,8 @@ fn random_level(rng: &mut impl Rng) -> Level {
     }
 }
 
-/// One worker: `ops` random operations (plain, nested, timed, lease, crash, upgrade).
+/// One worker: `ops` random operations (plain, nested, timed, lease, crash, upgrade, stray
+/// release). Between operations it holds nothing.
 fn worker(world: &World, cov: &Coverage, id: u64, ops: usize) {
     let mut rng = thread_rng();
     let owner = Owner::new(id);
@@ -136,7 +141,14 @@ fn worker(world: &World, cov: &Coverage, id: u64, ops: usize) {
     for _ in 0..ops {
         let path = pick(&mut rng);
         let level = random_level(&mut rng);
-        match rng.gen_range(0..10) {
+        match rng.gen_range(0..11) {
+            10 => {
+                // A stray release (double release, stale handle): it must take nothing.
+                match world.locks.unlock(owner, &path, None) {
+                    Err(LockError::NotHeld { .. }) => {}
+                    other => panic!("{owner} released {path} it does not hold: {other:?}"),
+                }
+            }
             0..=2 => {
                 if let Some(g) = world.lock(cov, owner, &path, level, Wait::Forever) {
                     world.release(g);
@@ -211,14 +223,21 @@ fn random_workload(cov: &'static Coverage, how: Explore, threads: u64, ops: usiz
             h.join().unwrap();
         }
         assert_eq!(world.shadow.live(), 0);
-        assert!(world.locks.is_empty(), "left behind: {:?}", world.locks.counts());
+        assert!(
+            world.locks.is_empty(),
+            "left behind: {:?}",
+            world.locks.counts()
+        );
     });
 }
 
 const MARKS: [(usize, &str); 4] = [
     (DEADLOCK, "a deadlock was reported"),
     (TIMED_OUT, "a bounded wait timed out"),
-    (EXPIRED_INTO_WAITER, "a grant overlapping a crashed lease was checked"),
+    (
+        EXPIRED_INTO_WAITER,
+        "a grant overlapping a crashed lease was checked",
+    ),
     (WAITED, "someone queued"),
 ];
 
@@ -264,7 +283,9 @@ fn four_cycle_deadlock_is_reported() {
                 thread::spawn(move || {
                     let owner = Owner::new(i as u64 + 1);
                     let (mine, next) = (p(RING[i]), p(RING[(i + 1) % RING.len()]));
-                    let _first = locks.lock(owner, &mine, Level::Write, Wait::Forever).unwrap();
+                    let _first = locks
+                        .lock(owner, &mine, Level::Write, Wait::Forever)
+                        .unwrap();
                     match locks.lock(owner, &next, Level::Write, Wait::Forever) {
                         Ok(_) => true,
                         Err(LockError::Deadlock { cycle }) => {
@@ -282,7 +303,10 @@ fn four_cycle_deadlock_is_reported() {
             .map(|h| h.join().unwrap())
             .filter(|ok| !ok)
             .count();
-        assert!(failed <= 1, "{failed} requests failed: only the closing one may");
+        assert!(
+            failed <= 1,
+            "{failed} requests failed: only the closing one may"
+        );
         if failed == 1 {
             COV.mark(DEADLOCK);
         }

@@ -56,19 +56,35 @@ fn optimistic(cov: &'static Coverage, how: Explore) {
             "lost update"
         );
     });
-    cov.finish(1000, &[(RETRIED, "a client retried"), (GAVE_UP, "a client gave up")]);
+    cov.finish(
+        1000,
+        &[(RETRIED, "a client retried"), (GAVE_UP, "a client gave up")],
+    );
 }
 
 #[test]
 fn optimistic_clients_random() {
     static COV: Coverage = Coverage::new("shuttle optimistic(random, 6 clients x 2)");
-    optimistic(&COV, Explore::Random { seed: 0x5eed_0101, iterations: 5000 });
+    optimistic(
+        &COV,
+        Explore::Random {
+            seed: 0x5eed_0101,
+            iterations: 5000,
+        },
+    );
 }
 
 #[test]
 fn optimistic_clients_pct() {
     static COV: Coverage = Coverage::new("shuttle optimistic(pct depth 8, 6 clients x 2)");
-    optimistic(&COV, Explore::Pct { seed: 0x5eed_0102, iterations: 5000, depth: 8 });
+    optimistic(
+        &COV,
+        Explore::Pct {
+            seed: 0x5eed_0102,
+            iterations: 5000,
+            depth: 8,
+        },
+    );
 }
 
 const REFUSED: usize = 0;
@@ -128,8 +144,13 @@ fn reservations(cov: &'static Coverage, how: Explore) {
         let reserved: u64 = stations.iter().map(|ws| ws.stats().reserved).sum();
         assert_eq!(window, refused);
         assert_eq!(reserved + refused, 12);
-        assert!(stations.iter().all(|ws| ws.local().is_empty() && ws.held() == 0));
-        assert!(server.with(|s, _| s.is_empty()), "server kept a reservation");
+        assert!(stations
+            .iter()
+            .all(|ws| ws.local().is_empty() && ws.held() == 0));
+        assert!(
+            server.with(|s, _| s.is_empty()),
+            "server kept a reservation"
+        );
     });
     cov.finish(
         1000,
@@ -143,13 +164,27 @@ fn reservations(cov: &'static Coverage, how: Explore) {
 #[test]
 fn reservations_three_workstations_random() {
     static COV: Coverage = Coverage::new("shuttle reservations(random, 3 stations x 2 owners)");
-    reservations(&COV, Explore::Random { seed: 0x5eed_0201, iterations: 3000 });
+    reservations(
+        &COV,
+        Explore::Random {
+            seed: 0x5eed_0201,
+            iterations: 3000,
+        },
+    );
 }
 
 #[test]
 fn reservations_three_workstations_pct() {
-    static COV: Coverage = Coverage::new("shuttle reservations(pct depth 3, 3 stations x 2 owners)");
-    reservations(&COV, Explore::Pct { seed: 0x5eed_0202, iterations: 3000, depth: 3 });
+    static COV: Coverage =
+        Coverage::new("shuttle reservations(pct depth 3, 3 stations x 2 owners)");
+    reservations(
+        &COV,
+        Explore::Pct {
+            seed: 0x5eed_0202,
+            iterations: 3000,
+            depth: 3,
+        },
+    );
 }
 
 const FAILED_WHILE_WAITING: usize = 0;
@@ -205,7 +240,10 @@ fn joinable(cov: &'static Coverage, how: Explore) {
     cov.finish(
         1000,
         &[
-            (FAILED_WHILE_WAITING, "the writer failed with readers joined"),
+            (
+                FAILED_WHILE_WAITING,
+                "the writer failed with readers joined",
+            ),
             (FINISHED, "the writer finished"),
         ],
     );
@@ -214,11 +252,24 @@ fn joinable(cov: &'static Coverage, how: Explore) {
 #[test]
 fn joinable_five_readers_random() {
     static COV: Coverage = Coverage::new("shuttle joinable(random, 1 writer 5 readers)");
-    joinable(&COV, Explore::Random { seed: 0x5eed_0301, iterations: 5000 });
+    joinable(
+        &COV,
+        Explore::Random {
+            seed: 0x5eed_0301,
+            iterations: 5000,
+        },
+    );
 }
 
 #[test]
 fn joinable_five_readers_pct() {
     static COV: Coverage = Coverage::new("shuttle joinable(pct depth 3, 1 writer 5 readers)");
-    joinable(&COV, Explore::Pct { seed: 0x5eed_0302, iterations: 5000, depth: 3 });
+    joinable(
+        &COV,
+        Explore::Pct {
+            seed: 0x5eed_0302,
+            iterations: 5000,
+            depth: 3,
+        },
+    );
 }

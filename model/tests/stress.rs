@@ -234,7 +234,14 @@ fn sixty_four_threads_fixed_ops() {
         t.crashes.load(Ordering::Relaxed),
     );
     assert_eq!(world.shadow.live(), 0);
-    assert!(granted >= THREADS as usize * OPS / 4, "too few grants: {granted}");
+    assert!(
+        granted >= THREADS as usize * OPS / 4,
+        "too few grants: {granted}"
+    );
     assert!(sweeps > 0, "the checker never ran");
-    assert!(world.locks.is_empty(), "left behind: {:?}", world.locks.counts());
+    assert!(
+        world.locks.is_empty(),
+        "left behind: {:?}",
+        world.locks.counts()
+    );
 }

@@ -88,8 +88,14 @@ impl Shadow {
     /// have waited for (fencing tokens increase across conflicting holds).
     pub fn acquired(&self, owner: Owner, path: &LockPath, level: Level, fence: u64) {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        assert!(fence > 0, "{owner} got fence 0 for {level} on {path}: not a real grant");
-        assert!(st.fences.insert(fence), "fence {fence} handed out twice ({owner} {level} {path})");
+        assert!(
+            fence > 0,
+            "{owner} got fence 0 for {level} on {path}: not a real grant"
+        );
+        assert!(
+            st.fences.insert(fence),
+            "fence {fence} handed out twice ({owner} {level} {path})"
+        );
         for h in &st.holds {
             if h.owner != owner && h.path.overlaps(path) && exclusive(h.level, level) {
                 panic!(
@@ -135,12 +141,19 @@ impl Shadow {
 
     /// Holds recorded and not yet released.
     pub fn live(&self) -> usize {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).holds.len()
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .holds
+            .len()
     }
 
     /// Grants recorded so far.
     pub fn acquisitions(&self) -> usize {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).acquisitions
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .acquisitions
     }
 }
 
@@ -208,9 +221,17 @@ impl Coverage {
             self.name,
             reached.join(" ")
         );
-        assert!(runs >= floor, "{}: only {runs} executions, expected at least {floor}", self.name);
+        assert!(
+            runs >= floor,
+            "{}: only {runs} executions, expected at least {floor}",
+            self.name
+        );
         for &(i, what) in marks {
-            assert!(self.reached(i) > 0, "{}: never reached `{what}` in {runs} executions", self.name);
+            assert!(
+                self.reached(i) > 0,
+                "{}: never reached `{what}` in {runs} executions",
+                self.name
+            );
         }
     }
 }
