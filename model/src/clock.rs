@@ -25,7 +25,9 @@ pub struct SystemClock {
 impl SystemClock {
     /// A clock whose epoch is now.
     pub fn new() -> Self {
-        SystemClock { start: std::time::Instant::now() }
+        SystemClock {
+            start: std::time::Instant::now(),
+        }
     }
 }
 
@@ -55,7 +57,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock standing at `start`.
     pub fn new(start: Time) -> Self {
-        ManualClock { nanos: AtomicU64::new(start.as_nanos()) }
+        ManualClock {
+            nanos: AtomicU64::new(start.as_nanos()),
+        }
     }
 
     /// Moves the clock forward by `d` (saturating) and returns the new time.
@@ -64,7 +68,10 @@ impl ManualClock {
         let mut current = self.nanos.load(Ordering::SeqCst);
         loop {
             let next = current.saturating_add(step);
-            match self.nanos.compare_exchange(current, next, Ordering::SeqCst, Ordering::SeqCst) {
+            match self
+                .nanos
+                .compare_exchange(current, next, Ordering::SeqCst, Ordering::SeqCst)
+            {
                 Ok(_) => return Time::from_nanos(next),
                 Err(seen) => current = seen,
             }

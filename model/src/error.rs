@@ -98,6 +98,8 @@ impl LockError {
 
 /// Parses `text` into a [`LockPath`], mapping failure to [`LockError::InvalidPath`].
 pub fn parse_path(text: &str) -> Result<LockPath, LockError> {
-    LockPath::parse(text)
-        .map_err(|reason| LockError::InvalidPath { path: text.to_owned(), reason })
+    LockPath::parse(text).map_err(|reason| LockError::InvalidPath {
+        path: text.to_owned(),
+        reason,
+    })
 }

@@ -94,7 +94,11 @@ mod tests {
         ];
         for (held, row) in expected {
             for (req, waits) in Level::ALL.into_iter().zip(row) {
-                assert_eq!(req.blocked_by_hold(held), waits, "held {held}, requested {req}");
+                assert_eq!(
+                    req.blocked_by_hold(held),
+                    waits,
+                    "held {held}, requested {req}"
+                );
             }
         }
     }

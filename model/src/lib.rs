@@ -30,9 +30,9 @@ pub use level::Level;
 pub use owner::Owner;
 pub use path::{LockPath, PathError};
 pub use reference::ReferenceTable;
-pub use table::{LockTable, 
-    Decision, Effect, Grant, HolderInfo, LockModel, QueuedInfo, Released, RequestOptions,
-    TableCounts, Ticket,
+pub use table::{
+    Decision, Effect, Grant, HolderInfo, LockModel, LockTable, QueuedInfo, Released,
+    RequestOptions, TableCounts, Ticket,
 };
 pub use time::Time;
 
