@@ -26,9 +26,10 @@ done
 
 LOG=target/planted-logs
 mkdir -p "$LOG"
-# Bounded per run: a hang past this counts as caught ("hang") — the real-thread tests show a
-# lost wake-up exactly so; the model checkers detect deadlocks themselves.
-LIMIT=${PLANTED_TIMEOUT:-300}
+# Bounded per run: a hang past the limit counts as caught ("hang"). The real-thread tests show
+# a lost wake-up or a missed deadlock exactly so (their baseline takes ~15 s, hence 90 s); the
+# model checkers detect deadlocks themselves, their limits only guard the gate.
+declare -A LIMIT=([loom]=300 [shuttle]=300 [proptest]=180 [threads]=90 [scenarios]=120)
 export PROPTEST_DISABLE_FAILURE_PERSISTENCE=1 # never write into the committed regression files
 export PROPTEST_RNG_SEED=${PROPTEST_RNG_SEED:-20260101}
 
@@ -77,25 +78,33 @@ done
 # Runs checker $1 with bug $2 (empty: none); sets RC, SECS, DETAIL.
 run_one() {
   local c=$1 bug=$2 log="$LOG/$1-${2:-baseline}.log" start=$SECONDS
-  LOCKSTUDIO_BUG=$bug timeout "$LIMIT" bash -c "$(declare -f "${c}_cmd"); ${c}_cmd -- --test-threads=2" >"$log" 2>&1
+  LOCKSTUDIO_BUG=$bug timeout "${LIMIT[$c]}" bash -c "$(declare -f "${c}_cmd"); ${c}_cmd -- --test-threads=2" >"$log" 2>&1
   RC=$?
   SECS=$((SECONDS - start))
   DETAIL=""
   local caught
-  caught=$(grep -m1 '^CAUGHT ' "$log" | sed 's/^CAUGHT //')
+  # Every model that failed, the first one first (a vacuity failure names what it missed).
+  caught=$(grep '^CAUGHT ' "$log" | sed 's/^CAUGHT //' | awk '!seen[$0]++' |
+    sed -E 's/model=(.*) executions=([0-9]+)/\1 @ execution \2/' | head -3 | paste -sd ';' - |
+    sed 's/;/; /g')
   if [ -n "$caught" ]; then
-    DETAIL=$(echo "$caught" | sed -E 's/model=(.*) executions=([0-9]+)/\1 @ execution \2/')
+    DETAIL=$caught
   elif [ "$c" = proptest ]; then
     local succ test
     succ=$(grep -m1 -o 'successes: [0-9]*' "$log" | grep -o '[0-9]*')
-    test=$(grep -m1 -oE "^test [a-z_0-9:]+ \.\.\. FAILED" "$log" | awk '{print $2}')
+    test=$(grep -m1 -oE '^---- [a-z_0-9:]+ stdout ----' "$log" | awk '{print $2}')
     [ -n "$succ" ] && DETAIL="$test @ case $((succ + 1))"
   elif [ "$c" = scenarios ]; then
-    DETAIL=$(grep -m1 -oE '[0-9]+ (of [0-9]+ )?(scenarios? )?failed' "$log")
+    local n
+    n=$(grep -c '^FAIL ' "$log")
+    [ "$n" -gt 0 ] && DETAIL="$n scenario steps disagree with the spec"
   elif [ "$c" = threads ]; then
-    DETAIL=$(grep -m1 -oE '(mutual exclusion broken|fence [^:]*|got fence 0|left behind|too few grants|unexpected [A-Za-z]+|release failed)' "$log")
+    DETAIL=$(grep -m1 -oE '(mutual exclusion broken|fence not monotonic|fence [0-9]+ handed out twice|got fence 0|left behind|too few grants|unexpected [A-Za-z]+|release failed)' "$log" | head -1)
+    local t
+    t=$(grep -m1 -oE '^---- [a-z_0-9:]+ stdout ----' "$log" | awk '{print $2}')
+    [ -n "$t" ] && DETAIL="$t${DETAIL:+: $DETAIL}"
   fi
-  [ $RC -eq 124 ] && DETAIL="hang: no progress in ${LIMIT}s${DETAIL:+; $DETAIL}"
+  [ $RC -eq 124 ] && DETAIL="hang: still running after ${LIMIT[$c]}s${DETAIL:+; $DETAIL}"
 }
 
 FAILED=0

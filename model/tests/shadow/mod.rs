@@ -221,17 +221,22 @@ impl Coverage {
             self.name,
             reached.join(" ")
         );
-        assert!(
-            runs >= floor,
-            "{}: only {runs} executions, expected at least {floor}",
-            self.name
-        );
-        for &(i, what) in marks {
-            assert!(
-                self.reached(i) > 0,
-                "{}: never reached `{what}` in {runs} executions",
+        // A vacuous model is a failure, but not an invariant violation: say which it is.
+        let vacuous = if runs < floor {
+            Some(format!("only {runs} executions, expected at least {floor}"))
+        } else {
+            marks
+                .iter()
+                .find(|&&(i, _)| self.reached(i) == 0)
+                .map(|(_, what)| format!("never reached `{what}` in {runs} executions"))
+        };
+        if let Some(why) = vacuous {
+            let _ = CURRENT.try_with(|c| *c.borrow_mut() = None);
+            eprintln!(
+                "CAUGHT model={} executions={runs} vacuous: {why}",
                 self.name
             );
+            panic!("{}: {why}", self.name);
         }
     }
 }
