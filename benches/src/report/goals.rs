@@ -245,9 +245,9 @@ model-checked), so two threads on disjoint keys take turns at that mutex and bou
 line and the table's between the two cores: together they do less than one thread alone. The \
 critical section is also longer than it needs to be (clock read, guard construction with a \
 path clone). What would close it: shard the manager, one table and mutex per shard chosen by \
-the first path segment, with requests on `/` taking every shard in index order; DashMap's row \
-shows what sharding buys on this machine. Shortening the critical section helps only a little \
-while there is one mutex.";
+the first path segment, with requests on `/` taking every shard in index order (the DashMap \
+rows show what a sharded table does on the same machine). Shortening the critical section \
+helps only a little while there is one mutex.";
 
 const WAKE_MISSED: &str = "The waiter sleeps on a condition variable; its wake-up is a \
 futex wake plus the scheduler putting the thread back on a core. On a loaded 2-core machine \
