@@ -28,9 +28,14 @@ pub struct Args {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Run twice and fail unless both runs are identical (summary minus wall clock, digest).
+    /// Run twice and fail unless both runs are identical (summary minus wall clock, and the
+    /// trace digest).
     #[arg(long)]
     check_determinism: bool,
+    /// Leave the wall-clock section out of the JSON summary, so the output is byte-identical
+    /// for equal seed and workload (how `reports/baseline/` is made).
+    #[arg(long)]
+    deterministic: bool,
 }
 
 /// Runs the subcommand.
@@ -42,10 +47,12 @@ pub fn execute(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (result, summary) = common::run_measured(&w, args.seed, false);
+    let (result, mut summary) = common::run_measured(&w, args.seed, false);
     if args.check_determinism {
-        let (_, again) = common::run_measured(&w, args.seed, false);
-        if common::deterministic(&summary) != common::deterministic(&again) {
+        let (again, again_summary) = common::run_measured(&w, args.seed, false);
+        if common::deterministic(&summary) != common::deterministic(&again_summary)
+            || result.trace_digest != again.trace_digest
+        {
             eprintln!(
                 "lockstudio run: seed {} is not deterministic: two runs differ",
                 args.seed
@@ -53,9 +60,14 @@ pub fn execute(args: &Args) -> ExitCode {
             return ExitCode::from(1);
         }
         eprintln!(
-            "determinism: two runs identical (trace digest {})",
-            summary["trace_digest"]
+            "determinism: two runs identical (trace digest {:016x})",
+            result.trace_digest
         );
+    }
+    if args.deterministic {
+        if let Some(obj) = summary.as_object_mut() {
+            obj.remove("wall_clock");
+        }
     }
     match args.format {
         Format::Text => print!("{}", lockstudio_sim::report::text(&summary)),
@@ -65,7 +77,7 @@ pub fn execute(args: &Args) -> ExitCode {
         ),
     }
     if let Some(dir) = &args.out {
-        if let Err(e) = lockstudio_sim::report::write(dir, &summary, &result) {
+        if let Err(e) = lockstudio_sim::report::write(dir, &summary, &result.metrics) {
             eprintln!("lockstudio run: {e}");
             return ExitCode::from(2);
         }
@@ -73,10 +85,7 @@ pub fn execute(args: &Args) -> ExitCode {
     if result.violations.is_empty() {
         ExitCode::SUCCESS
     } else {
-        eprintln!(
-            "invariant violated; replay with: {}",
-            common::replay_command(args.seed, &args.workload)
-        );
+        common::explain_failure(&w, args.seed, &result, &args.workload);
         ExitCode::from(1)
     }
 }
