@@ -28,14 +28,9 @@ pub struct Args {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Run twice and fail unless both runs are identical (summary minus wall clock, and the
-    /// trace digest).
+    /// Run twice and fail unless both runs are identical (summary minus wall clock, digest).
     #[arg(long)]
     check_determinism: bool,
-    /// Leave the wall-clock section out of the JSON summary, so the output is byte-identical
-    /// for equal seed and workload (how `reports/baseline/` is made).
-    #[arg(long)]
-    deterministic: bool,
 }
 
 /// Runs the subcommand.
@@ -47,12 +42,10 @@ pub fn execute(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (result, mut summary) = common::run_measured(&w, args.seed, false);
+    let (result, summary) = common::run_measured(&w, args.seed, false);
     if args.check_determinism {
-        let (again, again_summary) = common::run_measured(&w, args.seed, false);
-        if common::deterministic(&summary) != common::deterministic(&again_summary)
-            || result.trace_digest != again.trace_digest
-        {
+        let (_, again) = common::run_measured(&w, args.seed, false);
+        if common::deterministic(&summary) != common::deterministic(&again) {
             eprintln!(
                 "lockstudio run: seed {} is not deterministic: two runs differ",
                 args.seed
@@ -60,14 +53,9 @@ pub fn execute(args: &Args) -> ExitCode {
             return ExitCode::from(1);
         }
         eprintln!(
-            "determinism: two runs identical (trace digest {:016x})",
-            result.trace_digest
+            "determinism: two runs identical (trace digest {})",
+            summary["trace_digest"]
         );
-    }
-    if args.deterministic {
-        if let Some(obj) = summary.as_object_mut() {
-            obj.remove("wall_clock");
-        }
     }
     match args.format {
         Format::Text => print!("{}", lockstudio_sim::report::text(&summary)),
@@ -77,7 +65,7 @@ pub fn execute(args: &Args) -> ExitCode {
         ),
     }
     if let Some(dir) = &args.out {
-        if let Err(e) = lockstudio_sim::report::write(dir, &summary, &result.metrics) {
+        if let Err(e) = lockstudio_sim::report::write(dir, &summary, &result) {
             eprintln!("lockstudio run: {e}");
             return ExitCode::from(2);
         }
@@ -85,7 +73,10 @@ pub fn execute(args: &Args) -> ExitCode {
     if result.violations.is_empty() {
         ExitCode::SUCCESS
     } else {
-        common::explain_failure(&w, args.seed, &result, &args.workload);
+        eprintln!(
+            "invariant violated; replay with: {}",
+            common::replay_command(args.seed, &args.workload)
+        );
         ExitCode::from(1)
     }
 }

@@ -1,0 +1,1206 @@
+//! The simulated studio: workstations with worker threads and upload pools, a client-tier
+//! lock table per workstation, the server's leased reservation table, image store, metadata
+//! (optimistic versions) and fences. Every lock decision is made by the library's pure
+//! `LockTable`; this module only moves messages between actors in virtual time.
+
+use crate::check::{Checker, Violation};
+use crate::engine::{EventQueue, Nanos, Streams, MS};
+use crate::metrics::Metrics;
+use crate::workload::Workload;
+use lockstudio::fence::Fence;
+use lockstudio::versioned::{RetryPolicy, Versions};
+use lockstudio::{
+    Decision, Effect, Level, LockError, LockModel, LockPath, LockTable, Owner, RequestOptions, Time,
+};
+use rand::Rng;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Duration;
+
+/// What a worker thread is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OpKind {
+    /// Shoot and upload an image.
+    Shoot,
+    /// View an image of a session.
+    View,
+    /// Edit a session's metadata under a lease.
+    Edit,
+    /// Delete an image.
+    Delete,
+}
+
+impl OpKind {
+    /// Name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpKind::Shoot => "shoot",
+            OpKind::View => "view",
+            OpKind::Edit => "edit",
+            OpKind::Delete => "delete",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Op {
+    kind: OpKind,
+    session: u32,
+    image: u64,
+    path: LockPath,
+    level: Level,
+    intended: Nanos,
+    local_held: bool,
+    fence: Option<u64>,
+    meta_read: Option<(u64, lockstudio::versioned::Version)>,
+    commit_tries: u32,
+}
+
+#[derive(Debug)]
+struct Thread {
+    ws: usize,
+    owner: Owner,
+    gen: u64,
+    op: Option<Op>,
+}
+
+#[derive(Debug, Default)]
+struct Workstation {
+    local: LockTable,
+    incarnation: u64,
+    down: bool,
+    paused_until: Nanos,
+    cache: BTreeSet<u64>,
+    uploads: VecDeque<(u64, u64)>,
+    /// Uploads being transferred, by worker: still on local disk until the server confirms.
+    in_flight: BTreeMap<usize, (u64, u64)>,
+    idle_workers: Vec<usize>,
+    worker_gen: u64,
+    downloads: BTreeMap<u64, Vec<(usize, u64)>>,
+    local_tickets: BTreeMap<u64, (usize, u64)>,
+    tick_at: Option<Nanos>,
+}
+
+#[derive(Debug, Default)]
+struct Server {
+    table: LockTable,
+    down_until: Nanos,
+    images: BTreeMap<u64, (u32, u64)>,
+    deleted: BTreeSet<u64>,
+    meta: Versions<u32, u64>,
+    fences: BTreeMap<u32, Fence>,
+    tickets: BTreeMap<u64, (usize, u64, LockPath, Level, Nanos)>,
+    tick_at: Option<Nanos>,
+}
+
+#[derive(Clone, Debug)]
+enum Reply {
+    Granted(u64),
+    Refused(&'static str),
+}
+
+#[derive(Clone, Debug)]
+enum Ev {
+    Think {
+        t: usize,
+        gen: u64,
+    },
+    Reserve {
+        t: usize,
+        gen: u64,
+    },
+    ReleaseAtServer {
+        owner: Owner,
+        path: LockPath,
+        level: Level,
+    },
+    Reply {
+        t: usize,
+        gen: u64,
+        reply: Reply,
+    },
+    LocalGranted {
+        t: usize,
+        gen: u64,
+    },
+    Finish {
+        t: usize,
+        gen: u64,
+    },
+    Commit {
+        t: usize,
+        gen: u64,
+    },
+    Renew {
+        t: usize,
+        gen: u64,
+    },
+    DownloadDone {
+        ws: usize,
+        image: u64,
+        ok: bool,
+        inc: u64,
+    },
+    UploadDone {
+        ws: usize,
+        worker: usize,
+        wgen: u64,
+        image: u64,
+        sum: u64,
+        outcome: Transfer,
+    },
+    WorkerIdle {
+        ws: usize,
+        worker: usize,
+        wgen: u64,
+    },
+    ServerTick,
+    LocalTick {
+        ws: usize,
+    },
+    Crash {
+        ws: usize,
+    },
+    Restart {
+        ws: usize,
+    },
+    Pause {
+        ws: usize,
+    },
+    ServerRestart,
+    CrashCheck {
+        ws: usize,
+        incarnation: u64,
+    },
+}
+
+/// How a transfer ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transfer {
+    /// All bytes arrived and the checksum matched.
+    Complete,
+    /// The client closed the socket mid-transfer.
+    ClosedByClient,
+    /// The server closed the socket mid-transfer.
+    ClosedByServer,
+    /// The connection was reset.
+    Reset,
+    /// The socket went half-open; the client gave up after its transfer timeout.
+    HalfOpen,
+}
+
+impl Ev {
+    fn code(&self) -> u64 {
+        match self {
+            Ev::Think { .. } => 1,
+            Ev::Reserve { .. } => 2,
+            Ev::ReleaseAtServer { .. } => 3,
+            Ev::Reply { .. } => 4,
+            Ev::LocalGranted { .. } => 5,
+            Ev::Finish { .. } => 6,
+            Ev::Commit { .. } => 7,
+            Ev::Renew { .. } => 8,
+            Ev::DownloadDone { .. } => 9,
+            Ev::UploadDone { .. } => 10,
+            Ev::ServerTick => 11,
+            Ev::LocalTick { .. } => 12,
+            Ev::Crash { .. } => 13,
+            Ev::Restart { .. } => 14,
+            Ev::Pause { .. } => 15,
+            Ev::ServerRestart => 16,
+            Ev::CrashCheck { .. } => 17,
+            Ev::WorkerIdle { .. } => 18,
+        }
+    }
+}
+
+/// What one run produced.
+#[derive(Debug)]
+pub struct RunResult {
+    /// Figures for the summary.
+    pub metrics: Metrics,
+    /// Invariant violations, in the order found.
+    pub violations: Vec<Violation>,
+    /// FNV-1a digest of every processed event: equal digests mean equal histories.
+    pub trace_digest: u64,
+    /// Human-readable timeline, when tracing was asked for.
+    pub trace: Vec<String>,
+}
+
+/// One simulated studio.
+pub struct World {
+    w: Workload,
+    rng: Streams,
+    queue: EventQueue<Ev>,
+    now: Nanos,
+    threads: Vec<Thread>,
+    stations: Vec<Workstation>,
+    server: Server,
+    next_image: u64,
+    check: Checker,
+    metrics: Metrics,
+    digest: u64,
+    trace: Option<Vec<String>>,
+    chaos_end: Nanos,
+    end: Nanos,
+}
+
+fn ms(v: u64) -> Nanos {
+    v.saturating_mul(MS)
+}
+
+fn time(n: Nanos) -> Time {
+    Time::from_nanos(n)
+}
+
+impl World {
+    /// A studio for `w` and `seed`, ready to run.
+    pub fn new(w: &Workload, seed: u64, trace: bool) -> World {
+        let chaos_end = w.chaos_seconds * crate::engine::SEC;
+        let end = chaos_end + w.heal_seconds * crate::engine::SEC;
+        let mut world = World {
+            w: w.clone(),
+            rng: Streams::new(seed),
+            queue: EventQueue::default(),
+            now: 0,
+            threads: Vec::new(),
+            stations: Vec::new(),
+            server: Server::default(),
+            next_image: 1,
+            check: Checker::default(),
+            metrics: Metrics::new(),
+            digest: crate::engine::fnv1a(&seed.to_le_bytes()),
+            trace: trace.then(Vec::new),
+            chaos_end,
+            end,
+        };
+        world.populate();
+        world
+    }
+
+    fn populate(&mut self) {
+        for ws in 0..self.w.workstations as usize {
+            let idle_workers = (0..self.w.upload_threads as usize).collect();
+            self.stations.push(Workstation {
+                idle_workers,
+                ..Workstation::default()
+            });
+            for i in 0..self.w.threads_per_workstation as usize {
+                let t = self.threads.len();
+                self.threads.push(Thread {
+                    ws,
+                    owner: owner_of(ws, 0, i),
+                    gen: 0,
+                    op: None,
+                });
+                let first = self.think_time();
+                self.queue.push(first, Ev::Think { t, gen: 0 });
+            }
+            self.schedule_fault(Ev::Crash { ws });
+            self.schedule_fault(Ev::Pause { ws });
+        }
+        self.schedule_fault(Ev::ServerRestart);
+    }
+
+    fn think_time(&mut self) -> Nanos {
+        let u: f64 = self.rng.workload.gen_range(f64::EPSILON..1.0);
+        self.now + (-(u.ln()) * ms(self.w.think_ms) as f64) as Nanos
+    }
+
+    fn schedule_fault(&mut self, ev: Ev) {
+        let f = &self.w.faults;
+        let rate = match ev {
+            Ev::Crash { .. } => f.client_crash_per_hour,
+            Ev::Pause { .. } => f.client_pause_per_hour,
+            _ => f.server_restart_per_hour,
+        };
+        if rate <= 0.0 {
+            return;
+        }
+        let u: f64 = self.rng.faults.gen_range(f64::EPSILON..1.0);
+        let at = self.now + (-(u.ln()) / rate * 3600.0e9) as Nanos;
+        if at < self.chaos_end {
+            self.queue.push(at, ev);
+        }
+    }
+
+    /// Runs to the end of the heal phase and checks the end-of-run invariants.
+    pub fn run(mut self) -> RunResult {
+        while let Some((at, ev)) = self.queue.pop() {
+            if at > self.end {
+                break;
+            }
+            self.now = at;
+            self.metrics.events += 1;
+            self.fold(&ev);
+            self.handle(ev);
+        }
+        self.now = self.end;
+        self.final_checks();
+        self.metrics.finish(self.end);
+        RunResult {
+            metrics: self.metrics,
+            violations: self.check.violations,
+            trace_digest: self.digest,
+            trace: self.trace.unwrap_or_default(),
+        }
+    }
+
+    fn fold(&mut self, ev: &Ev) {
+        for word in [self.now, ev.code()] {
+            self.digest = (self.digest ^ word).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        if let Some(trace) = &mut self.trace {
+            trace.push(format!("{:>12.3} ms  {ev:?}", self.now as f64 / 1e6));
+        }
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Think { t, gen } => self.think(t, gen),
+            Ev::Reserve { t, gen } => self.reserve_at_server(t, gen),
+            Ev::ReleaseAtServer { owner, path, level } => {
+                self.release_at_server(owner, &path, level)
+            }
+            Ev::Reply { t, gen, reply } => self.on_reply(t, gen, reply),
+            Ev::LocalGranted { t, gen } => self.send_reserve(t, gen),
+            Ev::Finish { t, gen } => self.finish(t, gen),
+            Ev::Commit { t, gen } => self.commit_meta(t, gen),
+            Ev::Renew { t, gen } => self.renew(t, gen),
+            Ev::DownloadDone { ws, image, ok, inc } => self.download_done(ws, image, ok, inc),
+            Ev::UploadDone {
+                ws,
+                worker,
+                wgen,
+                image,
+                sum,
+                outcome,
+            } => self.upload_done(ws, worker, wgen, image, sum, outcome),
+            Ev::WorkerIdle { ws, worker, wgen } => self.worker_idle(ws, worker, wgen),
+            Ev::ServerTick => {
+                self.server.tick_at = None;
+                self.server.table.advance(time(self.now));
+                self.server_effects();
+            }
+            Ev::LocalTick { ws } => {
+                self.stations[ws].tick_at = None;
+                self.stations[ws].local.advance(time(self.now));
+                self.local_effects(ws);
+            }
+            Ev::Crash { ws } => self.crash(ws),
+            Ev::Restart { ws } => self.restart(ws),
+            Ev::Pause { ws } => {
+                self.metrics.count("fault.client_pause");
+                self.stations[ws].paused_until = self.now + ms(self.w.lease_ttl_ms * 2);
+                self.schedule_fault(Ev::Pause { ws });
+            }
+            Ev::ServerRestart => {
+                self.metrics.count("fault.server_restart");
+                self.server.down_until = self.now + ms(self.w.restart_ms);
+                self.schedule_fault(Ev::ServerRestart);
+            }
+            Ev::CrashCheck { ws, incarnation } => {
+                let stale: Vec<Owner> = self
+                    .server
+                    .table
+                    .holds()
+                    .into_iter()
+                    .map(|(_, h)| h.owner)
+                    .filter(|o| station_of(*o) == (ws, incarnation))
+                    .collect();
+                self.check.crashed_reservations(self.now, ws, &stale);
+            }
+        }
+    }
+
+    /// A thread's events wait while its workstation is paused, and vanish after a crash.
+    fn live(&mut self, t: usize, gen: u64, ev: &Ev) -> bool {
+        let th = &self.threads[t];
+        if th.gen != gen || self.stations[th.ws].down {
+            return false;
+        }
+        let until = self.stations[th.ws].paused_until;
+        if until > self.now {
+            self.queue.push(until, ev.clone());
+            return false;
+        }
+        true
+    }
+
+    fn think(&mut self, t: usize, gen: u64) {
+        if !self.live(t, gen, &Ev::Think { t, gen }) || self.now >= self.chaos_end {
+            return;
+        }
+        let op = self.pick_op();
+        let ws = self.threads[t].ws;
+        let owner = self.threads[t].owner;
+        if op.kind == OpKind::Shoot {
+            let opts = RequestOptions {
+                timeout: Some(Duration::from_millis(self.w.request_timeout_ms)),
+                ttl: None,
+            };
+            let decision =
+                self.stations[ws]
+                    .local
+                    .request(owner, &op.path, op.level, opts, time(self.now));
+            self.threads[t].op = Some(op);
+            match decision {
+                Ok(Decision::Granted(_)) => self.send_reserve(t, gen),
+                Ok(Decision::Queued(ticket)) => {
+                    self.metrics.count("client.local_waits");
+                    self.stations[ws].local_tickets.insert(ticket.0, (t, gen));
+                }
+                Err(_) => self.fail_op(t, "client.local_refused"),
+            }
+            self.local_effects(ws);
+        } else {
+            self.threads[t].op = Some(op);
+            self.send_reserve(t, gen);
+        }
+    }
+
+    fn pick_op(&mut self) -> Op {
+        let m = &self.w.mix;
+        let total = m.shoot + m.view + m.edit + m.delete;
+        let r = self.rng.workload.gen_range(0..total);
+        let mut kind = if r < m.shoot {
+            OpKind::Shoot
+        } else if r < m.shoot + m.view {
+            OpKind::View
+        } else if r < m.shoot + m.view + m.edit {
+            OpKind::Edit
+        } else {
+            OpKind::Delete
+        };
+        let hot = self.rng.workload.gen_bool(self.w.hot_session_share);
+        let session = if hot {
+            0
+        } else {
+            self.rng.workload.gen_range(0..self.w.sessions)
+        };
+        let existing: Vec<u64> = self
+            .server
+            .images
+            .iter()
+            .filter(|(_, (s, _))| *s == session)
+            .map(|(i, _)| *i)
+            .collect();
+        let image = match kind {
+            OpKind::Shoot => {
+                self.next_image += 1;
+                self.next_image
+            }
+            OpKind::Delete | OpKind::View if !existing.is_empty() => {
+                existing[self.rng.workload.gen_range(0..existing.len())]
+            }
+            _ => {
+                if kind == OpKind::Delete {
+                    kind = OpKind::View;
+                }
+                0
+            }
+        };
+        let (path, level) = match kind {
+            OpKind::Shoot => (image_path(session, image), Level::Write),
+            OpKind::View => (session_path(session), Level::Read),
+            OpKind::Edit => (session_path(session), Level::Write),
+            OpKind::Delete => (image_path(session, image), Level::Delete),
+        };
+        Op {
+            kind,
+            session,
+            image,
+            path,
+            level,
+            intended: self.now,
+            local_held: kind == OpKind::Shoot,
+            fence: None,
+            meta_read: None,
+            commit_tries: 0,
+        }
+    }
+
+    fn send_reserve(&mut self, t: usize, gen: u64) {
+        if self.threads[t].gen != gen {
+            return;
+        }
+        self.queue
+            .push(self.now + ms(self.w.network_ms), Ev::Reserve { t, gen });
+    }
+
+    fn reserve_at_server(&mut self, t: usize, gen: u64) {
+        let reply_at = self.now + ms(self.w.network_ms);
+        if self.server.down_until > self.now {
+            self.queue.push(
+                reply_at,
+                Ev::Reply {
+                    t,
+                    gen,
+                    reply: Reply::Refused("server.unreachable"),
+                },
+            );
+            return;
+        }
+        let Some(op) = self.threads[t].op.clone() else {
+            return;
+        };
+        let owner = self.threads[t].owner;
+        let opts = RequestOptions {
+            timeout: Some(Duration::from_millis(self.w.request_timeout_ms)),
+            ttl: Some(Duration::from_millis(self.w.lease_ttl_ms)),
+        };
+        match self
+            .server
+            .table
+            .request(owner, &op.path, op.level, opts, time(self.now))
+        {
+            Ok(Decision::Granted(g)) => {
+                self.on_server_grant(owner, &op.path, op.level, 0);
+                self.queue.push(
+                    reply_at,
+                    Ev::Reply {
+                        t,
+                        gen,
+                        reply: Reply::Granted(g.fence),
+                    },
+                );
+            }
+            Ok(Decision::Queued(ticket)) => {
+                self.metrics.count("server.waits");
+                self.server
+                    .tickets
+                    .insert(ticket.0, (t, gen, op.path.clone(), op.level, self.now));
+            }
+            Err(LockError::Deadlock { .. }) => {
+                self.metrics.count("server.deadlocks");
+                self.queue.push(
+                    reply_at,
+                    Ev::Reply {
+                        t,
+                        gen,
+                        reply: Reply::Refused("server.deadlock"),
+                    },
+                );
+            }
+            Err(_) => self.queue.push(
+                reply_at,
+                Ev::Reply {
+                    t,
+                    gen,
+                    reply: Reply::Refused("server.error"),
+                },
+            ),
+        }
+        self.server_effects();
+    }
+
+    fn on_server_grant(&mut self, owner: Owner, path: &LockPath, level: Level, waited: Nanos) {
+        self.metrics.lock_wait(level, waited);
+        self.check
+            .granted(&self.server.table, owner, path, level, self.now);
+    }
+
+    fn server_effects(&mut self) {
+        let effects: Vec<Effect> = self.server.table.effects().to_vec();
+        for e in effects {
+            match e {
+                Effect::Granted {
+                    ticket,
+                    owner,
+                    level,
+                    grant,
+                } => {
+                    let Some((t, gen, path, _, since)) = self.server.tickets.remove(&ticket.0)
+                    else {
+                        continue;
+                    };
+                    self.on_server_grant(owner, &path, level, self.now - since);
+                    let at = self.now + ms(self.w.network_ms);
+                    self.queue.push(
+                        at,
+                        Ev::Reply {
+                            t,
+                            gen,
+                            reply: Reply::Granted(grant.fence),
+                        },
+                    );
+                }
+                Effect::TimedOut { ticket, .. } => {
+                    let Some((t, gen, ..)) = self.server.tickets.remove(&ticket.0) else {
+                        continue;
+                    };
+                    self.metrics.count("server.timeouts");
+                    let at = self.now + ms(self.w.network_ms);
+                    self.queue.push(
+                        at,
+                        Ev::Reply {
+                            t,
+                            gen,
+                            reply: Reply::Refused("server.timeout"),
+                        },
+                    );
+                }
+                Effect::Expired { owner, path, fence } => {
+                    self.metrics.count("lease.expiries");
+                    self.check.expired(owner, &path, fence, self.now);
+                }
+            }
+        }
+        self.check.no_lost_wakeup(&self.server.table, self.now);
+        if let Some(next) = self.server.table.next_deadline() {
+            let at = next.as_nanos().max(self.now);
+            if self.server.tick_at.is_none_or(|s| at < s) {
+                self.server.tick_at = Some(at);
+                self.queue.push(at, Ev::ServerTick);
+            }
+        }
+    }
+
+    fn local_effects(&mut self, ws: usize) {
+        let effects: Vec<Effect> = self.stations[ws].local.effects().to_vec();
+        for e in effects {
+            match e {
+                Effect::Granted { ticket, .. } => {
+                    if let Some((t, gen)) = self.stations[ws].local_tickets.remove(&ticket.0) {
+                        self.queue.push(self.now, Ev::LocalGranted { t, gen });
+                    }
+                }
+                Effect::TimedOut { ticket, .. } => {
+                    if let Some((t, gen)) = self.stations[ws].local_tickets.remove(&ticket.0) {
+                        if self.threads[t].gen == gen {
+                            if let Some(op) = &mut self.threads[t].op {
+                                op.local_held = false;
+                            }
+                            self.fail_op(t, "client.local_timeouts");
+                        }
+                    }
+                }
+                Effect::Expired { .. } => {}
+            }
+        }
+        if let Some(next) = self.stations[ws].local.next_deadline() {
+            let at = next.as_nanos().max(self.now);
+            if self.stations[ws].tick_at.is_none_or(|s| at < s) {
+                self.stations[ws].tick_at = Some(at);
+                self.queue.push(at, Ev::LocalTick { ws });
+            }
+        }
+    }
+
+    fn on_reply(&mut self, t: usize, gen: u64, reply: Reply) {
+        if !self.live(
+            t,
+            gen,
+            &Ev::Reply {
+                t,
+                gen,
+                reply: reply.clone(),
+            },
+        ) {
+            return;
+        }
+        let fence = match reply {
+            Reply::Granted(f) => f,
+            Reply::Refused(why) => {
+                if self.threads[t]
+                    .op
+                    .as_ref()
+                    .is_some_and(|o| o.kind == OpKind::Shoot)
+                {
+                    self.metrics.count("reservation.window_conflicts");
+                }
+                return self.fail_op(t, why);
+            }
+        };
+        let Some(op) = &mut self.threads[t].op else {
+            return;
+        };
+        op.fence = Some(fence);
+        let (kind, session, image) = (op.kind, op.session, op.image);
+        let ws = self.threads[t].ws;
+        match kind {
+            OpKind::Shoot => {
+                // Write the image locally, then commit the session's image count optimistically.
+                self.read_meta(t, session);
+                self.queue
+                    .push(self.now + ms(self.w.write_ms), Ev::Commit { t, gen });
+            }
+            OpKind::Edit => {
+                self.read_meta(t, session);
+                self.queue
+                    .push(self.now + ms(self.w.lease_ttl_ms / 2), Ev::Renew { t, gen });
+                self.queue
+                    .push(self.now + ms(self.w.edit_hold_ms), Ev::Commit { t, gen });
+            }
+            OpKind::View => {
+                if image == 0 || self.stations[ws].cache.contains(&image) {
+                    self.metrics.count("cache.hits");
+                    return self.finish(t, gen);
+                }
+                let joiners = self.stations[ws].downloads.entry(image).or_default();
+                joiners.push((t, gen));
+                if joiners.len() > 1 {
+                    self.metrics.count("download.joined");
+                    return;
+                }
+                let (ok, dur) = self.draw_transfer();
+                let inc = self.stations[ws].incarnation;
+                self.queue.push(
+                    self.now + dur,
+                    Ev::DownloadDone {
+                        ws,
+                        image,
+                        ok: ok == Transfer::Complete,
+                        inc,
+                    },
+                );
+            }
+            OpKind::Delete => {
+                self.server.images.remove(&image);
+                self.server.deleted.insert(image);
+                self.check.deleted(image);
+                self.metrics.count("images.deleted");
+                self.finish(t, gen);
+            }
+        }
+    }
+
+    fn read_meta(&mut self, t: usize, session: u32) {
+        let (value, version) = self
+            .server
+            .meta
+            .read(&session)
+            .map_or((0, lockstudio::versioned::Version(0)), |(v, ver)| (*v, ver));
+        if let Some(op) = &mut self.threads[t].op {
+            op.meta_read = Some((value, version));
+        }
+    }
+
+    /// Optimistic metadata commit: the version read when the hold was granted must still be
+    /// current; on conflict re-read and retry, up to `commit_attempts`.
+    fn commit_meta(&mut self, t: usize, gen: u64) {
+        if !self.live(t, gen, &Ev::Commit { t, gen }) {
+            return;
+        }
+        let Some(op) = self.threads[t].op.clone() else {
+            return;
+        };
+        if op.kind == OpKind::Edit && !self.fenced_write_ok(t, &op) {
+            return self.fail_op(t, "fence.rejections");
+        }
+        let Some((value, version)) = op.meta_read else {
+            return;
+        };
+        match self.server.meta.commit(op.session, version, value + 1) {
+            Ok(_) => self.finish_after_commit(t, gen),
+            Err(_) => {
+                self.metrics.count("optimistic.conflicts");
+                let tries = op.commit_tries + 1;
+                let limit = RetryPolicy::new(self.w.commit_attempts).map_or(3, |p| p.attempts());
+                if tries >= limit {
+                    self.metrics.count("optimistic.failures");
+                    return self.finish_after_commit(t, gen);
+                }
+                self.metrics.count("optimistic.retries");
+                self.read_meta(t, op.session);
+                if let Some(op) = &mut self.threads[t].op {
+                    op.commit_tries = tries;
+                }
+                self.queue
+                    .push(self.now + ms(self.w.network_ms * 2), Ev::Commit { t, gen });
+            }
+        }
+    }
+
+    /// The server accepts an editor's write only with a live lease and a fresh token.
+    fn fenced_write_ok(&mut self, t: usize, op: &Op) -> bool {
+        let owner = self.threads[t].owner;
+        let Some(token) = op.fence else { return false };
+        self.server.table.advance(time(self.now));
+        self.server_effects();
+        if self
+            .server
+            .table
+            .check_fence(owner, &op.path, token)
+            .is_err()
+        {
+            return false;
+        }
+        let fence = self.server.fences.entry(op.session).or_default();
+        if fence.accept(token).is_err() {
+            return false;
+        }
+        self.check.fenced_write(op.session, owner, token, self.now);
+        true
+    }
+
+    fn finish_after_commit(&mut self, t: usize, gen: u64) {
+        let kind = self.threads[t].op.as_ref().map(|o| o.kind);
+        if kind == Some(OpKind::Shoot) {
+            self.ack_shot(t);
+        }
+        self.finish(t, gen);
+    }
+
+    fn ack_shot(&mut self, t: usize) {
+        let ws = self.threads[t].ws;
+        let Some(op) = &self.threads[t].op else {
+            return;
+        };
+        let sum = checksum(op.image);
+        self.check.acked(op.image, op.session, sum);
+        self.stations[ws].cache.insert(op.image);
+        self.stations[ws].uploads.push_back((op.image, sum));
+        self.metrics.count("images.acked");
+        self.kick_uploads(ws);
+    }
+
+    fn finish(&mut self, t: usize, gen: u64) {
+        if !self.live(t, gen, &Ev::Finish { t, gen }) {
+            return;
+        }
+        let Some(op) = self.threads[t].op.clone() else {
+            return;
+        };
+        self.release_all(t);
+        self.metrics
+            .op_done(op.kind, self.now - op.intended, self.now);
+        self.threads[t].op = None;
+        let next = self.think_time();
+        self.queue.push(next, Ev::Think { t, gen });
+    }
+
+    fn fail_op(&mut self, t: usize, why: &'static str) {
+        self.metrics.count(why);
+        self.release_all(t);
+        if let Some(op) = self.threads[t].op.take() {
+            self.metrics.op_failed(op.kind);
+        }
+        let gen = self.threads[t].gen;
+        let next = self.think_time();
+        self.queue.push(next, Ev::Think { t, gen });
+    }
+
+    fn release_all(&mut self, t: usize) {
+        let ws = self.threads[t].ws;
+        let owner = self.threads[t].owner;
+        let Some(op) = &mut self.threads[t].op else {
+            return;
+        };
+        if op.fence.take().is_some() {
+            let ev = Ev::ReleaseAtServer {
+                owner,
+                path: op.path.clone(),
+                level: op.level,
+            };
+            self.queue.push(self.now + ms(self.w.network_ms), ev);
+        }
+        if std::mem::take(&mut op.local_held) {
+            let path = op.path.clone();
+            let level = op.level;
+            if self.stations[ws]
+                .local
+                .release(owner, &path, Some(level), time(self.now))
+                .is_err()
+            {
+                self.metrics.count("client.release_errors");
+            }
+            self.local_effects(ws);
+        }
+    }
+
+    fn release_at_server(&mut self, owner: Owner, path: &LockPath, level: Level) {
+        if self.server.down_until > self.now {
+            self.metrics.count("server.lost_releases");
+            return;
+        }
+        match self
+            .server
+            .table
+            .release(owner, path, Some(level), time(self.now))
+        {
+            Ok(_) => {}
+            Err(LockError::LeaseExpired { .. }) => {
+                self.metrics.count("server.release_after_expiry")
+            }
+            Err(_) => self.metrics.count("server.release_errors"),
+        }
+        self.server_effects();
+    }
+
+    fn renew(&mut self, t: usize, gen: u64) {
+        if self.threads[t].gen != gen || self.stations[self.threads[t].ws].down {
+            return;
+        }
+        let Some(op) = self.threads[t].op.clone() else {
+            return;
+        };
+        if op.fence.is_none() {
+            return;
+        }
+        // A paused client misses its renewals; that is the point of the pause fault.
+        if self.stations[self.threads[t].ws].paused_until <= self.now
+            && self.server.down_until <= self.now
+        {
+            let ttl = Duration::from_millis(self.w.lease_ttl_ms);
+            match self
+                .server
+                .table
+                .renew(self.threads[t].owner, &op.path, ttl, time(self.now))
+            {
+                Ok(_) => self.metrics.count("lease.renewals"),
+                Err(_) => self.metrics.count("lease.renew_failures"),
+            }
+            self.server_effects();
+        }
+        self.queue
+            .push(self.now + ms(self.w.lease_ttl_ms / 2), Ev::Renew { t, gen });
+    }
+
+    fn draw_transfer(&mut self) -> (Transfer, Nanos) {
+        let base = ms(self.w.transfer_ms);
+        if self.now >= self.chaos_end {
+            return (Transfer::Complete, base);
+        }
+        let f = self.w.faults.clone();
+        let net = &mut self.rng.network;
+        let slow = net.gen_bool(f.slow_disk);
+        let dur = if slow { base * 10 } else { base };
+        if slow {
+            self.metrics.count("fault.slow_disk");
+        }
+        let part = dur / 2;
+        for (p, outcome, name) in [
+            (
+                f.socket_close_client,
+                Transfer::ClosedByClient,
+                "fault.socket_close_client",
+            ),
+            (
+                f.socket_close_server,
+                Transfer::ClosedByServer,
+                "fault.socket_close_server",
+            ),
+            (
+                f.connection_reset,
+                Transfer::Reset,
+                "fault.connection_reset",
+            ),
+            (f.half_open, Transfer::HalfOpen, "fault.half_open"),
+        ] {
+            if self.rng.network.gen_bool(p) {
+                self.metrics.count(name);
+                let at = if outcome == Transfer::HalfOpen {
+                    dur * 5
+                } else {
+                    part
+                };
+                return (outcome, at);
+            }
+        }
+        (Transfer::Complete, dur)
+    }
+
+    fn download_done(&mut self, ws: usize, image: u64, ok: bool, inc: u64) {
+        if self.stations[ws].incarnation != inc {
+            return;
+        }
+        let joiners = self.stations[ws]
+            .downloads
+            .remove(&image)
+            .unwrap_or_default();
+        if ok && self.server.down_until <= self.now {
+            self.stations[ws].cache.insert(image);
+            self.metrics.count("download.completed");
+            self.metrics.bytes(image_size(image));
+            for (t, gen) in joiners {
+                self.finish(t, gen);
+            }
+        } else {
+            self.metrics.count("download.failed");
+            for (t, _) in joiners {
+                if self.threads[t].op.is_some() {
+                    self.fail_op(t, "view.failed");
+                }
+            }
+        }
+    }
+
+    fn kick_uploads(&mut self, ws: usize) {
+        loop {
+            let st = &mut self.stations[ws];
+            if st.down || st.uploads.is_empty() || st.idle_workers.is_empty() {
+                return;
+            }
+            let (Some(worker), Some((image, sum))) =
+                (st.idle_workers.pop(), st.uploads.pop_front())
+            else {
+                return;
+            };
+            let wgen = st.worker_gen;
+            st.in_flight.insert(worker, (image, sum));
+            let (outcome, dur) = self.draw_transfer();
+            let at = self.now + dur;
+            self.queue.push(
+                at,
+                Ev::UploadDone {
+                    ws,
+                    worker,
+                    wgen,
+                    image,
+                    sum,
+                    outcome,
+                },
+            );
+        }
+    }
+
+    fn upload_done(
+        &mut self,
+        ws: usize,
+        worker: usize,
+        wgen: u64,
+        image: u64,
+        sum: u64,
+        outcome: Transfer,
+    ) {
+        if self.stations[ws].worker_gen != wgen {
+            return;
+        }
+        self.stations[ws].in_flight.remove(&worker);
+        let delivered = outcome == Transfer::Complete && self.server.down_until <= self.now;
+        if delivered {
+            self.store_upload(image, sum);
+            self.metrics.bytes(image_size(image));
+        } else {
+            self.metrics.count("transfer.retries");
+            self.stations[ws].uploads.push_front((image, sum));
+        }
+        if delivered {
+            self.worker_idle(ws, worker, wgen);
+        } else {
+            // Back off one transfer time before the retry, so a down server is not hammered.
+            let at = self.now + ms(self.w.transfer_ms);
+            self.queue.push(at, Ev::WorkerIdle { ws, worker, wgen });
+        }
+    }
+
+    fn worker_idle(&mut self, ws: usize, worker: usize, wgen: u64) {
+        if self.stations[ws].worker_gen == wgen {
+            self.stations[ws].idle_workers.push(worker);
+            self.kick_uploads(ws);
+        }
+    }
+
+    /// The server keeps an upload only whole and checksummed, once, and never resurrects a
+    /// deleted image.
+    fn store_upload(&mut self, image: u64, sum: u64) {
+        if sum != checksum(image) {
+            self.metrics.count("upload.bad_checksum");
+            return;
+        }
+        if self.server.deleted.contains(&image) {
+            self.metrics.count("upload.after_delete");
+            return;
+        }
+        let Some(session) = self.check.session_of(image) else {
+            return;
+        };
+        if self.server.images.insert(image, (session, sum)).is_some() {
+            self.metrics.count("upload.duplicates");
+        } else {
+            self.metrics.count("upload.stored");
+            self.check.stored(image, sum);
+        }
+    }
+
+    fn crash(&mut self, ws: usize) {
+        self.metrics.count("fault.client_crash");
+        let inc = self.stations[ws].incarnation;
+        let st = &mut self.stations[ws];
+        st.down = true;
+        st.local = LockTable::new();
+        st.local_tickets.clear();
+        st.downloads.clear();
+        st.worker_gen += 1;
+        for (_, item) in std::mem::take(&mut st.in_flight).into_iter().rev() {
+            st.uploads.push_front(item);
+        }
+        st.idle_workers = (0..self.w.upload_threads as usize).collect();
+        for th in self.threads.iter_mut().filter(|th| th.ws == ws) {
+            th.gen += 1;
+            th.op = None;
+        }
+        // The server cannot know the client died: a request it had queued may still be granted
+        // up to request_timeout later, and that lease then runs a full TTL.
+        let grace = ms(self.w.lease_ttl_ms + self.w.request_timeout_ms + self.w.network_ms * 4)
+            + crate::engine::SEC;
+        self.queue.push(
+            self.now + grace,
+            Ev::CrashCheck {
+                ws,
+                incarnation: inc,
+            },
+        );
+        self.queue
+            .push(self.now + ms(self.w.restart_ms), Ev::Restart { ws });
+        self.schedule_fault(Ev::Crash { ws });
+    }
+
+    fn restart(&mut self, ws: usize) {
+        let st = &mut self.stations[ws];
+        st.down = false;
+        st.incarnation += 1;
+        let inc = st.incarnation;
+        let ids: Vec<usize> = (0..self.threads.len())
+            .filter(|&t| self.threads[t].ws == ws)
+            .collect();
+        for (i, t) in ids.into_iter().enumerate() {
+            self.threads[t].owner = owner_of(ws, inc, i);
+            let gen = self.threads[t].gen;
+            let at = self.think_time();
+            self.queue.push(at, Ev::Think { t, gen });
+        }
+        self.kick_uploads(ws);
+    }
+
+    fn final_checks(&mut self) {
+        let pending: usize = self.stations.iter().map(|s| s.uploads.len()).sum();
+        self.check.end_of_run(&self.server.images, pending);
+        self.metrics
+            .set("end.server_holds", self.server.table.counts().holds as u64);
+        self.metrics
+            .set("end.images_on_server", self.server.images.len() as u64);
+    }
+}
+
+/// Owners encode workstation, incarnation (restart count) and thread, so a restarted client
+/// never reuses the identity its crashed incarnation held reservations under.
+fn owner_of(ws: usize, incarnation: u64, thread: usize) -> Owner {
+    Owner::new(((ws as u64) << 40) | ((incarnation & 0xf_ffff) << 20) | thread as u64)
+}
+
+fn station_of(owner: Owner) -> (usize, u64) {
+    ((owner.id() >> 40) as usize, (owner.id() >> 20) & 0xf_ffff)
+}
+
+fn session_path(session: u32) -> LockPath {
+    LockPath::root()
+        .join("studio")
+        .and_then(|p| p.join(&format!("s{session}")))
+        .unwrap_or_else(|_| LockPath::root())
+}
+
+fn image_path(session: u32, image: u64) -> LockPath {
+    session_path(session)
+        .join(&format!("img-{image}.jpg"))
+        .unwrap_or_else(|_| LockPath::root())
+}
+
+/// The checksum a whole image must arrive with.
+pub fn checksum(image: u64) -> u64 {
+    crate::engine::fnv1a(&image.to_le_bytes())
+}
+
+fn image_size(image: u64) -> u64 {
+    2_000_000 + (checksum(image) % 4_000_000)
+}

@@ -1,0 +1,133 @@
+//! The simulator: deterministic, checked, and its reports comparable.
+
+use lockstudio_sim::report::summary;
+use lockstudio_sim::{simulate, Workload, WorkloadError};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn shipped(name: &str) -> Workload {
+    Workload::load(&root().join("specs/workloads").join(format!("{name}.toml"))).unwrap()
+}
+
+/// A shorter day, so debug-mode tests stay quick; same rates and shape.
+fn short(mut w: Workload) -> Workload {
+    w.chaos_seconds = 300;
+    w.heal_seconds = 120;
+    w
+}
+
+fn deterministic_summary(w: &Workload, seed: u64) -> Value {
+    summary(w, seed, &simulate(w, seed, false))
+}
+
+#[test]
+fn same_seed_same_history_different_seed_different_history() {
+    let w = short(Workload::default_studio());
+    let a = deterministic_summary(&w, 7);
+    assert_eq!(a, deterministic_summary(&w, 7));
+    let b = deterministic_summary(&w, 8);
+    assert_ne!(a["trace_digest"], b["trace_digest"]);
+}
+
+#[test]
+fn shipped_workloads_sweep_clean_and_every_fault_fires() {
+    for name in ["studio-default", "hot-session", "crashy-network"] {
+        let w = short(shipped(name));
+        let mut faults = std::collections::BTreeSet::new();
+        for seed in 1..=6 {
+            let r = simulate(&w, seed, false);
+            assert!(
+                r.violations.is_empty(),
+                "{name} seed {seed}: {:?}",
+                r.violations
+            );
+            faults.extend(
+                r.metrics
+                    .counters
+                    .keys()
+                    .filter(|k| k.starts_with("fault."))
+                    .cloned(),
+            );
+        }
+        if name == "crashy-network" {
+            let expected = [
+                "fault.client_crash",
+                "fault.client_pause",
+                "fault.connection_reset",
+                "fault.half_open",
+                "fault.server_restart",
+                "fault.slow_disk",
+                "fault.socket_close_client",
+                "fault.socket_close_server",
+            ];
+            for f in expected {
+                assert!(faults.contains(f), "{f} never fired: {faults:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn embedded_default_is_the_shipped_file() {
+    assert_eq!(Workload::default_studio(), shipped("studio-default"));
+}
+
+#[test]
+fn broken_workload_files_get_located_errors() {
+    let good = lockstudio_sim::workload::DEFAULT_WORKLOAD;
+    let unknown = good.replace("sessions = 12", "sessions = 12\nsesions = 3");
+    match Workload::parse(&unknown, "w.toml") {
+        Err(WorkloadError::Parse { line, message, .. }) => {
+            assert_eq!(line, 8);
+            assert!(message.contains("sesions"), "{message}");
+        }
+        other => panic!("expected a located parse error, got {other:?}"),
+    }
+    let wrong_type = good.replace("workstations = 4", "workstations = \"four\"");
+    assert!(matches!(
+        Workload::parse(&wrong_type, "w.toml"),
+        Err(WorkloadError::Parse { line: 4, .. })
+    ));
+    let zero = good.replace("workstations = 4", "workstations = 0");
+    let err = Workload::parse(&zero, "w.toml").unwrap_err().to_string();
+    assert!(err.contains("workstations"), "{err}");
+    let bad_p = good.replace("half_open = 0.005", "half_open = 1.5");
+    assert!(Workload::parse(&bad_p, "w.toml")
+        .unwrap_err()
+        .to_string()
+        .contains("half_open"));
+    assert!(Workload::parse("not toml [", "w.toml").is_err());
+    assert!(matches!(
+        Workload::load(&root().join("no/such/file.toml")),
+        Err(WorkloadError::Io { .. })
+    ));
+}
+
+#[test]
+fn committed_baselines_are_reproduced_exactly() {
+    let dir = root().join("reports/baseline");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let committed: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let name = committed["workload"]["name"].as_str().unwrap().to_string();
+        let seed = committed["seed"].as_u64().unwrap();
+        let now = deterministic_summary(&shipped(&name), seed);
+        assert_eq!(
+            now,
+            committed,
+            "{} changed: update the baseline in the same commit",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3, "expected a baseline per shipped workload");
+}
