@@ -10,6 +10,7 @@ mod shadow;
 use lockstudio::manager::{LockGuard, LockManager, Wait};
 use lockstudio::{Level, LockError, LockPath, Owner};
 use shadow::{exclusive, p, Shadow};
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -180,8 +181,27 @@ impl World {
     }
 }
 
+/// A worker that panics has broken an invariant, and may leave peers blocked forever behind
+/// a request nobody will release: end the whole process at once with a failure instead of
+/// hanging the test run.
+fn fail_fast_on_worker_panic() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        previous(info);
+        let worker = thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with("stress-"));
+        if worker {
+            // Straight to the process's stderr: the test harness's capture would swallow it.
+            let _ = writeln!(std::io::stderr(), "STRESS FAILED: {info}");
+            std::process::exit(101);
+        }
+    }));
+}
+
 #[test]
 fn sixty_four_threads_fixed_ops() {
+    fail_fast_on_worker_panic();
     let world = Arc::new(World {
         locks: LockManager::new(),
         shadow: Shadow::new(),
