@@ -2,7 +2,7 @@
 //! fails the run and is reported with the time and the parties involved.
 
 use crate::engine::Nanos;
-use lockstudio::{Level, LockModel, LockPath, LockTable, Owner};
+use lockstudio::{Level, LockPath, LockTable, Owner, Ticket};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -27,6 +27,10 @@ pub struct Checker {
     stored: BTreeMap<u64, u32>,
     expiries: BTreeMap<(Owner, LockPath), Vec<(u64, Nanos)>>,
     last_token: BTreeMap<u32, u64>,
+    /// The server holds as the history recorded them (grants minus releases and expiries),
+    /// by path text, so descendants of a path are one range.
+    held: BTreeMap<String, Vec<(Owner, Level)>>,
+    progress: BTreeMap<u64, u32>,
 }
 
 impl Checker {
@@ -38,34 +42,83 @@ impl Checker {
         });
     }
 
-    /// Mutual exclusion by level and hierarchy: the new hold and every other owner's hold
-    /// on an overlapping path must be compatible in at least one order.
-    pub fn granted(
-        &mut self,
-        table: &LockTable,
-        owner: Owner,
-        path: &LockPath,
-        level: Level,
-        at: Nanos,
-    ) {
-        for (p, h) in table.holds() {
-            if h.owner == owner || !p.overlaps(path) {
-                continue;
+    /// Mutual exclusion by level and hierarchy: no other owner may hold, on an overlapping path
+    /// (an ancestor, the path itself, or a descendant), a level the new grant is blocked by
+    /// (`Level::blocked_by_hold`: a reader joins anything but a delete; a writer or deleter
+    /// joins nothing). Then records the hold.
+    pub fn granted(&mut self, owner: Owner, path: &LockPath, level: Level, at: Nanos) {
+        let text = path.as_str();
+        let ancestors = text
+            .char_indices()
+            .filter(|&(i, c)| c == '/' && i > 0)
+            .map(|(i, _)| &text[..i])
+            .chain(["/", text]);
+        let mut clashes = Vec::new();
+        for p in ancestors {
+            if let Some(list) = self.held.get(p) {
+                clashes.extend(list.iter().map(|&(o, l)| (p.to_string(), o, l)));
             }
-            if level.blocked_by_hold(h.level) && h.level.blocked_by_hold(level) {
-                let detail = format!(
-                    "{owner} got {level} on {path} while {} holds {} on {p}",
-                    h.owner, h.level
-                );
+        }
+        let below = if path.is_root() {
+            self.held.range::<str, _>(..)
+        } else {
+            let (lo, hi) = (format!("{text}/"), format!("{text}0"));
+            self.held.range::<str, _>((
+                std::ops::Bound::Included(lo.as_str()),
+                std::ops::Bound::Excluded(hi.as_str()),
+            ))
+        };
+        for (p, list) in below {
+            if p != text {
+                clashes.extend(list.iter().map(|&(o, l)| (p.clone(), o, l)));
+            }
+        }
+        for (p, o, l) in clashes {
+            if o != owner && level.blocked_by_hold(l) {
+                let detail = format!("{owner} got {level} on {path} while {o} holds {l} on {p}");
                 self.fail(at, "exclusion", detail);
+            }
+        }
+        self.held
+            .entry(text.to_string())
+            .or_default()
+            .push((owner, level));
+    }
+
+    /// A recorded hold ended (released, or its lease expired).
+    pub fn hold_ended(&mut self, owner: Owner, path: &LockPath) {
+        if let Some(list) = self.held.get_mut(path.as_str()) {
+            if let Some(i) = list.iter().position(|(o, _)| *o == owner) {
+                list.swap_remove(i);
+            }
+            if list.is_empty() {
+                self.held.remove(path.as_str());
             }
         }
     }
 
-    /// No lost wake-up: after every step, each queued request still waits for somebody.
-    pub fn no_lost_wakeup(&mut self, table: &LockTable, at: Nanos) {
-        for q in table.queued() {
-            if table.blockers_of(q.ticket).is_empty() {
+    /// Recorded holds still standing.
+    pub fn holds_standing(&self) -> usize {
+        self.held.values().map(Vec::len).sum()
+    }
+
+    /// No lost wake-up: after a step that released `changed`, each request queued on an
+    /// overlapping path still waits for somebody. `waiting` lists the queued requests.
+    pub fn no_lost_wakeup<'a>(
+        &mut self,
+        table: &LockTable,
+        changed: &[LockPath],
+        waiting: impl Iterator<Item = (Ticket, &'a LockPath)>,
+        at: Nanos,
+    ) {
+        for (ticket, path) in waiting {
+            if !changed.iter().any(|c| c.overlaps(path)) {
+                continue;
+            }
+            let Some(q) = table.waiting(ticket) else {
+                continue;
+            };
+            if table.blockers_of(ticket).is_empty() {
                 let detail = format!(
                     "{} waits for {} on {} but nobody blocks it",
                     q.owner, q.level, q.path
@@ -75,8 +128,26 @@ impl Checker {
         }
     }
 
-    /// Notes a lease expiry (for the fencing check).
+    /// Progress monotonic: what the server reports of a job never goes down (per mille; a
+    /// finished job reports 1000).
+    pub fn progress(&mut self, job: u64, permille: u32, at: Nanos) {
+        let last = self.progress.insert(job, permille).unwrap_or(0);
+        if permille < last {
+            let detail = format!("job {job} reported {permille}‰ after {last}‰");
+            self.fail(at, "progress-monotonic", detail);
+        }
+    }
+
+    /// The transfer handlers' leader-follower invariant held after a step (see `handlers`).
+    pub fn handlers(&mut self, verdict: Result<(), String>, at: Nanos) {
+        if let Err(detail) = verdict {
+            self.fail(at, "leader-follower", detail);
+        }
+    }
+
+    /// Notes a lease expiry (for the fencing check); the hold ends.
     pub fn expired(&mut self, owner: Owner, path: &LockPath, fence: u64, at: Nanos) {
+        self.hold_ended(owner, path);
         self.expiries
             .entry((owner, path.clone()))
             .or_default()
@@ -161,8 +232,20 @@ impl Checker {
     }
 
     /// End of the heal phase: every acknowledged, undeleted image is on the server once and
-    /// whole, and no upload is left undone.
-    pub fn end_of_run(&mut self, images: &BTreeMap<u64, (u32, u64)>, pending_uploads: usize) {
+    /// whole, no upload is left undone and every job finished.
+    pub fn end_of_run(
+        &mut self,
+        images: &BTreeMap<u64, (u32, u64)>,
+        pending_uploads: usize,
+        unfinished_jobs: usize,
+    ) {
+        if unfinished_jobs > 0 {
+            self.fail(
+                u64::MAX,
+                "heal-finishes",
+                format!("{unfinished_jobs} server jobs unfinished after the heal phase"),
+            );
+        }
         let missing: Vec<u64> = self
             .acked
             .keys()
@@ -199,29 +282,54 @@ impl Checker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lockstudio::{RequestOptions, Time};
+    use lockstudio::{LockModel, RequestOptions, Time};
 
     fn p(s: &str) -> LockPath {
         LockPath::parse(s).unwrap()
     }
 
     #[test]
-    fn exclusion_check_bites() {
-        let mut table = LockTable::new();
-        table
-            .request(
-                Owner::new(1),
-                &p("/s"),
-                Level::Write,
-                RequestOptions::default(),
-                Time::ZERO,
-            )
-            .unwrap();
+    fn exclusion_check_bites_on_ancestors_descendants_and_not_after_release() {
         let mut c = Checker::default();
-        c.granted(&table, Owner::new(2), &p("/s/img"), Level::Read, 0);
+        c.granted(Owner::new(1), &p("/s"), Level::Write, 0);
+        c.granted(Owner::new(2), &p("/s/img"), Level::Read, 0);
         assert!(c.violations.is_empty(), "a reader may join a writer");
-        c.granted(&table, Owner::new(2), &p("/s/img"), Level::Write, 0);
-        assert_eq!(c.violations[0].invariant, "exclusion");
+        c.granted(Owner::new(3), &p("/s/img"), Level::Write, 1);
+        assert_eq!(
+            c.violations.len(),
+            2,
+            "a reader-first hold excludes writers too"
+        );
+        c.granted(Owner::new(4), &p("/"), Level::Delete, 2);
+        assert_eq!(c.violations.len(), 5, "the root covers every hold below it");
+        c.granted(Owner::new(5), &p("/s0"), Level::Delete, 3);
+        assert_eq!(c.violations.len(), 6, "/s0 is not below /s, only below /");
+        c.hold_ended(Owner::new(4), &p("/"));
+        c.hold_ended(Owner::new(1), &p("/s"));
+        c.granted(Owner::new(6), &p("/s"), Level::Read, 4);
+        assert_eq!(c.violations.len(), 6, "released holds no longer count");
+        assert_eq!(c.holds_standing(), 4);
+        assert!(c.violations.iter().all(|v| v.invariant == "exclusion"));
+    }
+
+    #[test]
+    fn progress_check_bites_on_a_drop() {
+        let mut c = Checker::default();
+        c.progress(7, 200, 1);
+        c.progress(7, 200, 2);
+        c.progress(7, 1000, 3);
+        assert!(c.violations.is_empty());
+        c.progress(7, 400, 4);
+        assert_eq!(c.violations[0].invariant, "progress-monotonic");
+    }
+
+    #[test]
+    fn handler_verdicts_become_violations() {
+        let mut c = Checker::default();
+        c.handlers(Ok(()), 1);
+        c.handlers(Err("2 leaders".into()), 2);
+        assert_eq!(c.violations.len(), 1);
+        assert_eq!(c.violations[0].invariant, "leader-follower");
     }
 
     #[test]
@@ -231,11 +339,15 @@ mod tests {
         table
             .request(Owner::new(1), &p("/s"), Level::Write, o, Time::ZERO)
             .unwrap();
-        table
-            .request(Owner::new(2), &p("/s"), Level::Write, o, Time::ZERO)
+        let queued = table
+            .request(Owner::new(2), &p("/s/a"), Level::Write, o, Time::ZERO)
             .unwrap();
+        let lockstudio::Decision::Queued(ticket) = queued else {
+            panic!("the second writer must queue");
+        };
+        let path = p("/s/a");
         let mut c = Checker::default();
-        c.no_lost_wakeup(&table, 0);
+        c.no_lost_wakeup(&table, &[p("/s")], [(ticket, &path)].into_iter(), 0);
         assert!(c.violations.is_empty());
     }
 
@@ -258,10 +370,10 @@ mod tests {
         c.acked(2, 0, 22);
         c.deleted(2);
         let mut images = BTreeMap::new();
-        c.end_of_run(&images, 0);
+        c.end_of_run(&images, 0, 0);
         assert_eq!(c.violations[0].invariant, "acked-on-server");
         images.insert(1, (0, 99));
-        c.end_of_run(&images, 3);
+        c.end_of_run(&images, 3, 1);
         let kinds: Vec<_> = c.violations.iter().map(|v| v.invariant).collect();
         assert!(kinds.contains(&"no-partial-image") && kinds.contains(&"heal-finishes"));
         c.stored(1, 11);

@@ -3,7 +3,8 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 
 /// Virtual nanoseconds since the start of the run.
 pub type Nanos = u64;
@@ -17,14 +18,41 @@ pub const SEC: Nanos = 1_000_000_000;
 /// layout or hashing, so a run is a pure function of its seed and workload.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    events: BTreeMap<(Nanos, u64), E>,
+    events: BinaryHeap<Reverse<Slot<E>>>,
     seq: u64,
+}
+
+/// One scheduled event, ordered by its key alone.
+#[derive(Debug)]
+struct Slot<E> {
+    key: (Nanos, u64),
+    event: E,
+}
+
+impl<E> PartialEq for Slot<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl<E> Eq for Slot<E> {}
+
+impl<E> PartialOrd for Slot<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<E> Ord for Slot<E> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key.cmp(&other.key)
+    }
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            events: BTreeMap::new(),
+            events: BinaryHeap::new(),
             seq: 0,
         }
     }
@@ -34,12 +62,13 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `at`.
     pub fn push(&mut self, at: Nanos, event: E) {
         self.seq += 1;
-        self.events.insert((at, self.seq), event);
+        let key = (at, self.seq);
+        self.events.push(Reverse(Slot { key, event }));
     }
 
     /// The earliest event, removed.
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
-        self.events.pop_first().map(|((at, _), e)| (at, e))
+        self.events.pop().map(|Reverse(s)| (s.key.0, s.event))
     }
 
     /// How many events are pending.
@@ -63,6 +92,8 @@ pub struct Streams {
     pub faults: ChaCha8Rng,
     /// Transfer outcomes and delays.
     pub network: ChaCha8Rng,
+    /// Choices between equals (which idle transfer handler is promoted to leader).
+    pub tiebreak: ChaCha8Rng,
 }
 
 impl Streams {
@@ -72,6 +103,7 @@ impl Streams {
             workload: stream(seed, "workload"),
             faults: stream(seed, "faults"),
             network: stream(seed, "network"),
+            tiebreak: stream(seed, "tiebreak"),
         }
     }
 }

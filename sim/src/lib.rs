@@ -7,7 +7,10 @@
 
 pub mod check;
 pub mod engine;
+pub mod handlers;
+pub mod jobs;
 pub mod metrics;
+pub mod plots;
 pub mod report;
 pub mod workload;
 pub mod world;

@@ -16,7 +16,7 @@ pub struct Metrics {
     /// Events processed.
     pub events: u64,
     /// Named counters (faults, waits, retries, …).
-    pub counters: BTreeMap<String, u64>,
+    pub counters: BTreeMap<&'static str, u64>,
     /// Latency in µs per operation kind.
     pub latency: BTreeMap<&'static str, Histogram<u64>>,
     /// Server-tier lock wait in µs per level.
@@ -25,6 +25,21 @@ pub struct Metrics {
     pub throughput: Vec<u64>,
     /// Simulated duration, ns.
     pub simulated: Nanos,
+    /// Server-tier lock contention per subtree (`/studio/<session>`).
+    pub contention: BTreeMap<String, Contention>,
+    /// Wait of a transfer connection for a free handler, µs.
+    pub accept_wait: Histogram<u64>,
+}
+
+/// Lock contention seen on one subtree.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Contention {
+    /// Requests that had to queue.
+    pub waits: u64,
+    /// Queued requests that timed out.
+    pub timeouts: u64,
+    /// Total simulated time spent queued by requests later granted, ms.
+    pub waited_ms: u64,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -42,29 +57,53 @@ impl Metrics {
             lock_wait: BTreeMap::new(),
             throughput: Vec::new(),
             simulated: 0,
+            contention: BTreeMap::new(),
+            accept_wait: histogram(),
         }
     }
 
     /// Adds one to `name`.
-    pub fn count(&mut self, name: &str) {
-        *self.counters.entry(name.to_string()).or_default() += 1;
+    pub fn count(&mut self, name: &'static str) {
+        *self.counters.entry(name).or_default() += 1;
     }
 
     /// Sets `name`.
-    pub fn set(&mut self, name: &str, value: u64) {
-        self.counters.insert(name.to_string(), value);
+    pub fn set(&mut self, name: &'static str, value: u64) {
+        self.counters.insert(name, value);
     }
 
     /// Counts moved bytes.
     pub fn bytes(&mut self, n: u64) {
-        *self.counters.entry("bytes.moved".to_string()).or_default() += n;
+        *self.counters.entry("bytes.moved").or_default() += n;
+    }
+
+    /// A server-tier request on `subtree` queued (`waited: None`), was granted after
+    /// `waited`, or timed out (`timed_out`).
+    pub fn contended(&mut self, subtree: &str, waited: Option<Nanos>, timed_out: bool) {
+        if !self.contention.contains_key(subtree) {
+            self.contention
+                .insert(subtree.to_string(), Contention::default());
+        }
+        let Some(c) = self.contention.get_mut(subtree) else {
+            return;
+        };
+        match (waited, timed_out) {
+            (_, true) => c.timeouts += 1,
+            (Some(w), false) => c.waited_ms += w / 1_000_000,
+            (None, false) => c.waits += 1,
+        }
+    }
+
+    /// A transfer connection waited `waited` for a handler.
+    pub fn accepted(&mut self, waited: Nanos) {
+        let _ = self.accept_wait.record((waited / 1000).max(1));
     }
 
     /// An operation finished `latency` after it was meant to start.
     pub fn op_done(&mut self, kind: OpKind, latency: Nanos, now: Nanos) {
         let h = self.latency.entry(kind.name()).or_insert_with(histogram);
         let _ = h.record((latency / 1000).max(1));
-        self.count(&format!("ops.{}.done", kind.name()));
+        self.count(kind.counter(true));
         let bucket = (now / BUCKET) as usize;
         if self.throughput.len() <= bucket {
             self.throughput.resize(bucket + 1, 0);
@@ -74,7 +113,7 @@ impl Metrics {
 
     /// An operation gave up.
     pub fn op_failed(&mut self, kind: OpKind) {
-        self.count(&format!("ops.{}.failed", kind.name()));
+        self.count(kind.counter(false));
     }
 
     /// A server-tier request was granted after waiting `waited`.

@@ -1,11 +1,11 @@
 //! What a run leaves behind: `summary.json` (for machines and `compare`), `report.md` (for a
 //! person) and SVG plots.
 
-use crate::metrics::{Metrics, BUCKET};
+use crate::metrics::Metrics;
+use crate::plots;
 use crate::workload::Workload;
 use crate::world::RunResult;
 use hdrhistogram::Histogram;
-use plotters::prelude::*;
 use serde_json::{json, Map, Value};
 use std::path::Path;
 
@@ -37,6 +37,10 @@ pub fn summary(w: &Workload, seed: u64, r: &RunResult) -> Value {
         .map(|(_, v)| v)
         .sum();
     let secs = m.simulated as f64 / 1e9;
+    let contention: Vec<Value> = plots::most_contended(m, 20)
+        .into_iter()
+        .map(|(subtree, c)| json!({ "subtree": subtree, "waits": c.waits, "timeouts": c.timeouts, "waited_ms": c.waited_ms }))
+        .collect();
     json!({
         "schema_version": SCHEMA_VERSION,
         "seed": seed,
@@ -48,6 +52,8 @@ pub fn summary(w: &Workload, seed: u64, r: &RunResult) -> Value {
         "throughput": { "ops_per_second": if secs > 0.0 { done as f64 / secs } else { 0.0 }, "per_minute": m.throughput },
         "latency": latency,
         "lock_wait": waits,
+        "accept_wait": percentiles(&m.accept_wait),
+        "contention": contention,
         "counters": m.counters,
     })
 }
@@ -58,9 +64,12 @@ pub fn write(dir: &Path, summary: &Value, r: &RunResult) -> Result<(), String> {
     let json = serde_json::to_string_pretty(summary).map_err(|e| e.to_string())?;
     write_file(&dir.join("summary.json"), &json)?;
     write_file(&dir.join("report.md"), &markdown(summary))?;
-    plot_latency(&dir.join("latency.svg"), &r.metrics).map_err(|e| format!("latency.svg: {e}"))?;
-    plot_throughput(&dir.join("throughput.svg"), &r.metrics)
+    let m = &r.metrics;
+    plots::latency(&dir.join("latency.svg"), m).map_err(|e| format!("latency.svg: {e}"))?;
+    plots::throughput(&dir.join("throughput.svg"), m)
         .map_err(|e| format!("throughput.svg: {e}"))?;
+    plots::contention(&dir.join("contention.svg"), m)
+        .map_err(|e| format!("contention.svg: {e}"))?;
     Ok(())
 }
 
@@ -128,69 +137,18 @@ fn markdown(summary: &Value) -> String {
             ));
         }
     }
-    md.push_str("\nPlots: `latency.svg` (percentiles per operation), `throughput.svg` (operations per minute).\n");
-    md
-}
-
-type PlotResult = Result<(), Box<dyn std::error::Error>>;
-
-fn plot_latency(path: &Path, m: &Metrics) -> PlotResult {
-    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let quantiles = [0.5, 0.9, 0.99, 0.999, 1.0];
-    let top = m
-        .latency
-        .values()
-        .map(|h| h.max() as f64 / 1000.0)
-        .fold(1.0, f64::max);
-    let mut chart = ChartBuilder::on(&root)
-        .caption("latency by percentile (simulated ms)", ("sans-serif", 20))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0usize..quantiles.len() - 1, (0.1f64..top * 1.2).log_scale())?;
-    chart
-        .configure_mesh()
-        .x_label_formatter(&|i| format!("p{}", quantiles[*i] * 100.0))
-        .draw()?;
-    for (i, (op, h)) in m.latency.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        let points = quantiles
-            .iter()
-            .enumerate()
-            .map(|(x, q)| (x, (h.value_at_quantile(*q) as f64 / 1000.0).max(0.1)));
-        chart
-            .draw_series(LineSeries::new(points, color.stroke_width(2)))?
-            .label(*op)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+    if let Some(rows) = summary["contention"].as_array().filter(|r| !r.is_empty()) {
+        md.push_str("\n## Contention by subtree (server tier)\n\n| subtree | waits | timeouts | waited ms |\n|---|---|---|---|\n");
+        for r in rows.iter().take(10) {
+            md.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                r["subtree"].as_str().unwrap_or("?"),
+                r["waits"],
+                r["timeouts"],
+                r["waited_ms"]
+            ));
+        }
     }
-    chart.configure_series_labels().border_style(BLACK).draw()?;
-    root.present()?;
-    Ok(())
-}
-
-fn plot_throughput(path: &Path, m: &Metrics) -> PlotResult {
-    let root = SVGBackend::new(path, (800, 400)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let top = m.throughput.iter().copied().max().unwrap_or(1).max(1);
-    let minutes = m.throughput.len().max(1);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!(
-                "operations per {} s of simulated time",
-                BUCKET / 1_000_000_000
-            ),
-            ("sans-serif", 20),
-        )
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(50)
-        .build_cartesian_2d(0usize..minutes, 0u64..top + top / 10 + 1)?;
-    chart.configure_mesh().x_desc("minute").draw()?;
-    chart.draw_series(LineSeries::new(
-        m.throughput.iter().enumerate().map(|(i, v)| (i, *v)),
-        BLUE.stroke_width(2),
-    ))?;
-    root.present()?;
-    Ok(())
+    md.push_str("\nPlots: `latency.svg` (percentiles per operation), `throughput.svg` (operations per minute), `contention.svg` (lock waits by subtree).\n");
+    md
 }

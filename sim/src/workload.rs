@@ -47,8 +47,51 @@ pub struct Workload {
     pub commit_attempts: u32,
     /// Relative weights of operations.
     pub mix: Mix,
+    /// The server's transfer handlers and job pools (optional: every key has a default).
+    #[serde(default)]
+    pub server: ServerConfig,
     /// Fault rates.
     pub faults: Faults,
+}
+
+/// The server's leader-follower transfer handlers and its short/long job pools.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Transfer handler threads (leader-follower pool).
+    pub transfer_handlers: u32,
+    /// Workers of the short-running job pool.
+    pub short_job_workers: u32,
+    /// Workers of the long-running job pool.
+    pub long_job_workers: u32,
+    /// Mean work of a short job, ms (each job draws uniformly in half to 1.5 times the mean).
+    pub short_job_ms: u64,
+    /// Mean work of a long job, ms.
+    pub long_job_ms: u64,
+    /// Share (0–1) of jobs that go to the long pool.
+    pub long_job_share: f64,
+    /// A job not finished this long after submission answers "pending" with its progress, ms.
+    pub pending_after_ms: u64,
+    /// How often a client polls a pending job, ms.
+    pub poll_ms: u64,
+    /// Job work is checkpointed this often; a server restart rolls back to the checkpoint, ms.
+    pub checkpoint_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            transfer_handlers: 4,
+            short_job_workers: 4,
+            long_job_workers: 4,
+            short_job_ms: 800,
+            long_job_ms: 12_000,
+            long_job_share: 0.25,
+            pending_after_ms: 3_000,
+            poll_ms: 1_000,
+            checkpoint_ms: 500,
+        }
+    }
 }
 
 /// Relative weights of the operations a worker thread picks.
@@ -63,6 +106,9 @@ pub struct Mix {
     pub edit: u32,
     /// Delete an image: delete reservation, server delete.
     pub delete: u32,
+    /// Run a server job (short or long pool) and poll it while it is pending (default 0).
+    #[serde(default)]
+    pub job: u32,
 }
 
 /// Fault rates. Per-transfer faults are probabilities; the others are rates per workstation
@@ -194,9 +240,15 @@ impl Workload {
         if self.heal_seconds * 1000 < self.lease_ttl_ms * 2 + self.restart_ms {
             return Err("heal_seconds must leave time for two lease TTLs and a restart".into());
         }
-        if self.mix.shoot + self.mix.view + self.mix.edit + self.mix.delete == 0 {
+        let m = &self.mix;
+        let weights = [m.shoot, m.view, m.edit, m.delete, m.job];
+        if weights.iter().map(|&w| u64::from(w)).sum::<u64>() == 0 {
             return Err("mix: at least one weight must be positive".into());
         }
+        if weights.iter().map(|&w| u64::from(w)).sum::<u64>() > u64::from(u32::MAX) {
+            return Err("mix: the weights must sum to at most 4294967295".into());
+        }
+        self.server.validate()?;
         let f = &self.faults;
         let probabilities = [
             ("faults.socket_close_client", f.socket_close_client),
@@ -205,6 +257,7 @@ impl Workload {
             ("faults.half_open", f.half_open),
             ("faults.slow_disk", f.slow_disk),
             ("hot_session_share", self.hot_session_share),
+            ("server.long_job_share", self.server.long_job_share),
         ];
         if let Some((key, v)) = probabilities.iter().find(|(_, v)| !(0.0..=1.0).contains(v)) {
             return Err(format!("{key} = {v} must be between 0 and 1"));
@@ -220,12 +273,60 @@ impl Workload {
         Ok(())
     }
 
+    /// Total of the operation weights (validated to fit a `u32`).
+    pub fn mix_total(&self) -> u32 {
+        let m = &self.mix;
+        m.shoot + m.view + m.edit + m.delete + m.job
+    }
+
     /// A stable hash of the workload's content, for reports and baselines.
     pub fn digest(&self) -> String {
         format!(
             "{:016x}",
             crate::engine::fnv1a(format!("{self:?}").as_bytes())
         )
+    }
+}
+
+impl ServerConfig {
+    fn validate(&self) -> Result<(), String> {
+        let positive = [
+            (
+                "server.transfer_handlers",
+                u64::from(self.transfer_handlers),
+            ),
+            (
+                "server.short_job_workers",
+                u64::from(self.short_job_workers),
+            ),
+            ("server.long_job_workers", u64::from(self.long_job_workers)),
+            ("server.short_job_ms", self.short_job_ms),
+            ("server.long_job_ms", self.long_job_ms),
+            ("server.pending_after_ms", self.pending_after_ms),
+            ("server.poll_ms", self.poll_ms),
+            ("server.checkpoint_ms", self.checkpoint_ms),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(format!("{key} must be greater than zero"));
+        }
+        if self.transfer_handlers > 1024
+            || self.short_job_workers > 1024
+            || self.long_job_workers > 1024
+        {
+            return Err("server: handlers and job workers must be at most 1024".into());
+        }
+        let longest = [
+            self.short_job_ms,
+            self.long_job_ms,
+            self.pending_after_ms,
+            self.poll_ms,
+        ];
+        if longest.iter().any(|&v| v > 3_600_000) {
+            return Err(
+                "server: job times, pending_after_ms and poll_ms must be at most an hour".into(),
+            );
+        }
+        Ok(())
     }
 }
 

@@ -3,8 +3,15 @@
 //! (optimistic versions) and fences. Every lock decision is made by the library's pure
 //! `LockTable`; this module only moves messages between actors in virtual time.
 
+mod server_jobs;
+mod transfers;
+
+pub use transfers::{Conn, Transfer};
+
 use crate::check::{Checker, Violation};
 use crate::engine::{EventQueue, Nanos, Streams, MS};
+use crate::handlers::Handlers;
+use crate::jobs::{JobServer, Pool};
 use crate::metrics::Metrics;
 use crate::workload::Workload;
 use lockstudio::fence::Fence;
@@ -27,6 +34,8 @@ pub enum OpKind {
     Edit,
     /// Delete an image.
     Delete,
+    /// Run a server job and poll it while it is pending.
+    Job,
 }
 
 impl OpKind {
@@ -37,6 +46,23 @@ impl OpKind {
             OpKind::View => "view",
             OpKind::Edit => "edit",
             OpKind::Delete => "delete",
+            OpKind::Job => "job",
+        }
+    }
+
+    /// The counter of finished (`done`) or failed operations of this kind.
+    pub fn counter(self, done: bool) -> &'static str {
+        match (self, done) {
+            (OpKind::Shoot, true) => "ops.shoot.done",
+            (OpKind::Shoot, false) => "ops.shoot.failed",
+            (OpKind::View, true) => "ops.view.done",
+            (OpKind::View, false) => "ops.view.failed",
+            (OpKind::Edit, true) => "ops.edit.done",
+            (OpKind::Edit, false) => "ops.edit.failed",
+            (OpKind::Delete, true) => "ops.delete.done",
+            (OpKind::Delete, false) => "ops.delete.failed",
+            (OpKind::Job, true) => "ops.job.done",
+            (OpKind::Job, false) => "ops.job.failed",
         }
     }
 }
@@ -53,6 +79,7 @@ struct Op {
     fence: Option<u64>,
     meta_read: Option<(u64, lockstudio::versioned::Version)>,
     commit_tries: u32,
+    job_work: Option<(Pool, Nanos)>,
 }
 
 #[derive(Debug)]
@@ -80,22 +107,30 @@ struct Workstation {
     tick_at: Option<Nanos>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Server {
     table: LockTable,
     down_until: Nanos,
     images: BTreeMap<u64, (u32, u64)>,
+    /// Images on the server by session, for picking one to view or delete.
+    by_session: BTreeMap<u32, BTreeSet<u64>>,
     deleted: BTreeSet<u64>,
     meta: Versions<u32, u64>,
     fences: BTreeMap<u32, Fence>,
     tickets: BTreeMap<u64, (usize, u64, LockPath, Level, Nanos)>,
     tick_at: Option<Nanos>,
+    handlers: Handlers<Conn>,
+    jobs: JobServer,
+    /// Clients still waiting on a job submission (until it finishes or turns pending).
+    job_waiters: BTreeMap<u64, (usize, u64)>,
 }
 
 #[derive(Clone, Debug)]
 enum Reply {
     Granted(u64),
     Refused(&'static str),
+    JobPending(u64, u32),
+    JobFinished(u64),
 }
 
 #[derive(Clone, Debug)]
@@ -134,20 +169,31 @@ enum Ev {
         t: usize,
         gen: u64,
     },
-    DownloadDone {
-        ws: usize,
-        image: u64,
-        ok: bool,
-        inc: u64,
+    Connect {
+        conn: Conn,
     },
-    UploadDone {
-        ws: usize,
-        worker: usize,
-        wgen: u64,
-        image: u64,
-        sum: u64,
+    TransferDone {
+        handler: usize,
+        conn: Conn,
         outcome: Transfer,
     },
+    JobSubmit {
+        t: usize,
+        gen: u64,
+    },
+    JobDone {
+        job: u64,
+        epoch: u64,
+    },
+    JobDeadline {
+        job: u64,
+    },
+    JobPoll {
+        t: usize,
+        gen: u64,
+        job: u64,
+    },
+    ServerUp,
     WorkerIdle {
         ws: usize,
         worker: usize,
@@ -173,21 +219,6 @@ enum Ev {
     },
 }
 
-/// How a transfer ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transfer {
-    /// All bytes arrived and the checksum matched.
-    Complete,
-    /// The client closed the socket mid-transfer.
-    ClosedByClient,
-    /// The server closed the socket mid-transfer.
-    ClosedByServer,
-    /// The connection was reset.
-    Reset,
-    /// The socket went half-open; the client gave up after its transfer timeout.
-    HalfOpen,
-}
-
 impl Ev {
     fn code(&self) -> u64 {
         match self {
@@ -199,8 +230,8 @@ impl Ev {
             Ev::Finish { .. } => 6,
             Ev::Commit { .. } => 7,
             Ev::Renew { .. } => 8,
-            Ev::DownloadDone { .. } => 9,
-            Ev::UploadDone { .. } => 10,
+            Ev::Connect { .. } => 9,
+            Ev::TransferDone { .. } => 10,
             Ev::ServerTick => 11,
             Ev::LocalTick { .. } => 12,
             Ev::Crash { .. } => 13,
@@ -209,6 +240,11 @@ impl Ev {
             Ev::ServerRestart => 16,
             Ev::CrashCheck { .. } => 17,
             Ev::WorkerIdle { .. } => 18,
+            Ev::JobSubmit { .. } => 19,
+            Ev::JobDone { .. } => 20,
+            Ev::JobDeadline { .. } => 21,
+            Ev::JobPoll { .. } => 22,
+            Ev::ServerUp => 23,
         }
     }
 }
@@ -264,7 +300,24 @@ impl World {
             now: 0,
             threads: Vec::new(),
             stations: Vec::new(),
-            server: Server::default(),
+            server: Server {
+                table: LockTable::new(),
+                down_until: 0,
+                images: BTreeMap::new(),
+                by_session: BTreeMap::new(),
+                deleted: BTreeSet::new(),
+                meta: Versions::default(),
+                fences: BTreeMap::new(),
+                tickets: BTreeMap::new(),
+                tick_at: None,
+                handlers: Handlers::new(w.server.transfer_handlers as usize),
+                jobs: JobServer::new(
+                    w.server.short_job_workers as usize,
+                    w.server.long_job_workers as usize,
+                    ms(w.server.checkpoint_ms),
+                ),
+                job_waiters: BTreeMap::new(),
+            },
             next_image: 1,
             check: Checker::default(),
             metrics: Metrics::new(),
@@ -366,20 +419,26 @@ impl World {
             Ev::Finish { t, gen } => self.finish(t, gen),
             Ev::Commit { t, gen } => self.commit_meta(t, gen),
             Ev::Renew { t, gen } => self.renew(t, gen),
-            Ev::DownloadDone { ws, image, ok, inc } => self.download_done(ws, image, ok, inc),
-            Ev::UploadDone {
-                ws,
-                worker,
-                wgen,
-                image,
-                sum,
+            Ev::Connect { conn } => self.on_connect(conn),
+            Ev::TransferDone {
+                handler,
+                conn,
                 outcome,
-            } => self.upload_done(ws, worker, wgen, image, sum, outcome),
+            } => self.transfer_done(handler, conn, outcome),
+            Ev::JobSubmit { t, gen } => self.job_submit(t, gen),
+            Ev::JobDone { job, epoch } => self.job_done(job, epoch),
+            Ev::JobDeadline { job } => self.job_deadline(job),
+            Ev::JobPoll { t, gen, job } => self.job_poll(t, gen, job),
+            Ev::ServerUp => {
+                if self.server.down_until <= self.now {
+                    self.jobs_resume();
+                }
+            }
             Ev::WorkerIdle { ws, worker, wgen } => self.worker_idle(ws, worker, wgen),
             Ev::ServerTick => {
                 self.server.tick_at = None;
                 self.server.table.advance(time(self.now));
-                self.server_effects();
+                self.server_effects(None);
             }
             Ev::LocalTick { ws } => {
                 self.stations[ws].tick_at = None;
@@ -396,6 +455,9 @@ impl World {
             Ev::ServerRestart => {
                 self.metrics.count("fault.server_restart");
                 self.server.down_until = self.now + ms(self.w.restart_ms);
+                self.jobs_crash();
+                self.drop_backlog();
+                self.queue.push(self.server.down_until, Ev::ServerUp);
                 self.schedule_fault(Ev::ServerRestart);
             }
             Ev::CrashCheck { ws, incarnation } => {
@@ -452,6 +514,10 @@ impl World {
                 Err(_) => self.fail_op(t, "client.local_refused"),
             }
             self.local_effects(ws);
+        } else if op.kind == OpKind::Job {
+            self.threads[t].op = Some(op);
+            let at = self.now + ms(self.w.network_ms);
+            self.queue.push(at, Ev::JobSubmit { t, gen });
         } else {
             self.threads[t].op = Some(op);
             self.send_reserve(t, gen);
@@ -460,16 +526,17 @@ impl World {
 
     fn pick_op(&mut self) -> Op {
         let m = &self.w.mix;
-        let total = m.shoot + m.view + m.edit + m.delete;
-        let r = self.rng.workload.gen_range(0..total);
+        let r = self.rng.workload.gen_range(0..self.w.mix_total());
         let mut kind = if r < m.shoot {
             OpKind::Shoot
         } else if r < m.shoot + m.view {
             OpKind::View
         } else if r < m.shoot + m.view + m.edit {
             OpKind::Edit
-        } else {
+        } else if r < m.shoot + m.view + m.edit + m.delete {
             OpKind::Delete
+        } else {
+            OpKind::Job
         };
         let hot = self.rng.workload.gen_bool(self.w.hot_session_share);
         let session = if hot {
@@ -477,20 +544,20 @@ impl World {
         } else {
             self.rng.workload.gen_range(0..self.w.sessions)
         };
-        let existing: Vec<u64> = self
+        let existing = self
             .server
-            .images
-            .iter()
-            .filter(|(_, (s, _))| *s == session)
-            .map(|(i, _)| *i)
-            .collect();
+            .by_session
+            .get(&session)
+            .map_or(0, BTreeSet::len);
         let image = match kind {
             OpKind::Shoot => {
                 self.next_image += 1;
                 self.next_image
             }
-            OpKind::Delete | OpKind::View if !existing.is_empty() => {
-                existing[self.rng.workload.gen_range(0..existing.len())]
+            OpKind::Delete | OpKind::View if existing > 0 => {
+                let nth = self.rng.workload.gen_range(0..existing);
+                let images = self.server.by_session.get(&session);
+                images.and_then(|i| i.iter().nth(nth)).copied().unwrap_or(0)
             }
             _ => {
                 if kind == OpKind::Delete {
@@ -499,9 +566,10 @@ impl World {
                 0
             }
         };
+        let job_work = (kind == OpKind::Job).then(|| self.draw_job());
         let (path, level) = match kind {
             OpKind::Shoot => (image_path(session, image), Level::Write),
-            OpKind::View => (session_path(session), Level::Read),
+            OpKind::View | OpKind::Job => (session_path(session), Level::Read),
             OpKind::Edit => (session_path(session), Level::Write),
             OpKind::Delete => (image_path(session, image), Level::Delete),
         };
@@ -516,7 +584,14 @@ impl World {
             fence: None,
             meta_read: None,
             commit_tries: 0,
+            job_work,
         }
+    }
+
+    /// Sends `reply` to thread `t` one network delay from now.
+    fn reply(&mut self, t: usize, gen: u64, reply: Reply) {
+        let at = self.now + ms(self.w.network_ms);
+        self.queue.push(at, Ev::Reply { t, gen, reply });
     }
 
     fn send_reserve(&mut self, t: usize, gen: u64) {
@@ -528,79 +603,57 @@ impl World {
     }
 
     fn reserve_at_server(&mut self, t: usize, gen: u64) {
-        let reply_at = self.now + ms(self.w.network_ms);
         if self.server.down_until > self.now {
-            self.queue.push(
-                reply_at,
-                Ev::Reply {
-                    t,
-                    gen,
-                    reply: Reply::Refused("server.unreachable"),
-                },
-            );
-            return;
+            return self.reply(t, gen, Reply::Refused("server.unreachable"));
         }
-        let Some(op) = self.threads[t].op.clone() else {
+        let Some(op) = &self.threads[t].op else {
             return;
         };
+        let (path, level) = (op.path.clone(), op.level);
         let owner = self.threads[t].owner;
         let opts = RequestOptions {
             timeout: Some(Duration::from_millis(self.w.request_timeout_ms)),
             ttl: Some(Duration::from_millis(self.w.lease_ttl_ms)),
         };
-        match self
+        let decision = self
             .server
             .table
-            .request(owner, &op.path, op.level, opts, time(self.now))
-        {
+            .request(owner, &path, level, opts, time(self.now));
+        match decision {
             Ok(Decision::Granted(g)) => {
-                self.on_server_grant(owner, &op.path, op.level, 0);
-                self.queue.push(
-                    reply_at,
-                    Ev::Reply {
-                        t,
-                        gen,
-                        reply: Reply::Granted(g.fence),
-                    },
-                );
+                self.on_server_grant(owner, &path, level, 0);
+                self.reply(t, gen, Reply::Granted(g.fence));
             }
             Ok(Decision::Queued(ticket)) => {
                 self.metrics.count("server.waits");
+                self.metrics.contended(subtree(&path), None, false);
                 self.server
                     .tickets
-                    .insert(ticket.0, (t, gen, op.path.clone(), op.level, self.now));
+                    .insert(ticket.0, (t, gen, path, level, self.now));
             }
             Err(LockError::Deadlock { .. }) => {
                 self.metrics.count("server.deadlocks");
-                self.queue.push(
-                    reply_at,
-                    Ev::Reply {
-                        t,
-                        gen,
-                        reply: Reply::Refused("server.deadlock"),
-                    },
-                );
+                self.reply(t, gen, Reply::Refused("server.deadlock"));
             }
-            Err(_) => self.queue.push(
-                reply_at,
-                Ev::Reply {
-                    t,
-                    gen,
-                    reply: Reply::Refused("server.error"),
-                },
-            ),
+            Err(_) => self.reply(t, gen, Reply::Refused("server.error")),
         }
-        self.server_effects();
+        self.server_effects(None);
     }
 
     fn on_server_grant(&mut self, owner: Owner, path: &LockPath, level: Level, waited: Nanos) {
         self.metrics.lock_wait(level, waited);
-        self.check
-            .granted(&self.server.table, owner, path, level, self.now);
+        if waited > 0 {
+            self.metrics.contended(subtree(path), Some(waited), false);
+        }
+        self.check.granted(owner, path, level, self.now);
     }
 
-    fn server_effects(&mut self) {
+    /// Handles what the server table's last step did to others, then checks that no request
+    /// queued on a path overlapping `released` or any path freed by the step (expiries,
+    /// timeouts) was left without a blocker.
+    fn server_effects(&mut self, released: Option<&LockPath>) {
         let effects: Vec<Effect> = self.server.table.effects().to_vec();
+        let mut changed: Vec<LockPath> = released.into_iter().cloned().collect();
         for e in effects {
             match e {
                 Effect::Granted {
@@ -614,38 +667,33 @@ impl World {
                         continue;
                     };
                     self.on_server_grant(owner, &path, level, self.now - since);
-                    let at = self.now + ms(self.w.network_ms);
-                    self.queue.push(
-                        at,
-                        Ev::Reply {
-                            t,
-                            gen,
-                            reply: Reply::Granted(grant.fence),
-                        },
-                    );
+                    self.reply(t, gen, Reply::Granted(grant.fence));
                 }
                 Effect::TimedOut { ticket, .. } => {
-                    let Some((t, gen, ..)) = self.server.tickets.remove(&ticket.0) else {
+                    let Some((t, gen, path, ..)) = self.server.tickets.remove(&ticket.0) else {
                         continue;
                     };
                     self.metrics.count("server.timeouts");
-                    let at = self.now + ms(self.w.network_ms);
-                    self.queue.push(
-                        at,
-                        Ev::Reply {
-                            t,
-                            gen,
-                            reply: Reply::Refused("server.timeout"),
-                        },
-                    );
+                    self.metrics.contended(subtree(&path), None, true);
+                    changed.push(path);
+                    self.reply(t, gen, Reply::Refused("server.timeout"));
                 }
                 Effect::Expired { owner, path, fence } => {
                     self.metrics.count("lease.expiries");
                     self.check.expired(owner, &path, fence, self.now);
+                    changed.push(path);
                 }
             }
         }
-        self.check.no_lost_wakeup(&self.server.table, self.now);
+        if !changed.is_empty() {
+            let waiting = self
+                .server
+                .tickets
+                .iter()
+                .map(|(ticket, (_, _, path, ..))| (lockstudio::Ticket(*ticket), path));
+            self.check
+                .no_lost_wakeup(&self.server.table, &changed, waiting, self.now);
+        }
         if let Some(next) = self.server.table.next_deadline() {
             let at = next.as_nanos().max(self.now);
             if self.server.tick_at.is_none_or(|s| at < s) {
@@ -700,6 +748,8 @@ impl World {
         }
         let fence = match reply {
             Reply::Granted(f) => f,
+            Reply::JobPending(job, permille) => return self.on_job_pending(t, gen, job, permille),
+            Reply::JobFinished(job) => return self.on_job_finished(t, gen, job),
             Reply::Refused(why) => {
                 if self.threads[t]
                     .op
@@ -736,26 +786,15 @@ impl World {
                     self.metrics.count("cache.hits");
                     return self.finish(t, gen);
                 }
-                let joiners = self.stations[ws].downloads.entry(image).or_default();
-                joiners.push((t, gen));
-                if joiners.len() > 1 {
-                    self.metrics.count("download.joined");
-                    return;
-                }
-                let (ok, dur) = self.draw_transfer();
-                let inc = self.stations[ws].incarnation;
-                self.queue.push(
-                    self.now + dur,
-                    Ev::DownloadDone {
-                        ws,
-                        image,
-                        ok: ok == Transfer::Complete,
-                        inc,
-                    },
-                );
+                self.view_miss(t, gen, ws, image);
             }
+            OpKind::Job => {}
             OpKind::Delete => {
-                self.server.images.remove(&image);
+                if let Some((s, _)) = self.server.images.remove(&image) {
+                    if let Some(set) = self.server.by_session.get_mut(&s) {
+                        set.remove(&image);
+                    }
+                }
                 self.server.deleted.insert(image);
                 self.check.deleted(image);
                 self.metrics.count("images.deleted");
@@ -816,7 +855,7 @@ impl World {
         let owner = self.threads[t].owner;
         let Some(token) = op.fence else { return false };
         self.server.table.advance(time(self.now));
-        self.server_effects();
+        self.server_effects(None);
         if self
             .server
             .table
@@ -858,12 +897,12 @@ impl World {
         if !self.live(t, gen, &Ev::Finish { t, gen }) {
             return;
         }
-        let Some(op) = self.threads[t].op.clone() else {
+        let Some((kind, intended)) = self.threads[t].op.as_ref().map(|o| (o.kind, o.intended))
+        else {
             return;
         };
         self.release_all(t);
-        self.metrics
-            .op_done(op.kind, self.now - op.intended, self.now);
+        self.metrics.op_done(kind, self.now - intended, self.now);
         self.threads[t].op = None;
         let next = self.think_time();
         self.queue.push(next, Ev::Think { t, gen });
@@ -918,13 +957,13 @@ impl World {
             .table
             .release(owner, path, Some(level), time(self.now))
         {
-            Ok(_) => {}
+            Ok(_) => self.check.hold_ended(owner, path),
             Err(LockError::LeaseExpired { .. }) => {
                 self.metrics.count("server.release_after_expiry")
             }
             Err(_) => self.metrics.count("server.release_errors"),
         }
-        self.server_effects();
+        self.server_effects(Some(path));
     }
 
     fn renew(&mut self, t: usize, gen: u64) {
@@ -950,167 +989,10 @@ impl World {
                 Ok(_) => self.metrics.count("lease.renewals"),
                 Err(_) => self.metrics.count("lease.renew_failures"),
             }
-            self.server_effects();
+            self.server_effects(None);
         }
         self.queue
             .push(self.now + ms(self.w.lease_ttl_ms / 2), Ev::Renew { t, gen });
-    }
-
-    fn draw_transfer(&mut self) -> (Transfer, Nanos) {
-        let base = ms(self.w.transfer_ms);
-        if self.now >= self.chaos_end {
-            return (Transfer::Complete, base);
-        }
-        let f = self.w.faults.clone();
-        let net = &mut self.rng.network;
-        let slow = net.gen_bool(f.slow_disk);
-        let dur = if slow { base * 10 } else { base };
-        if slow {
-            self.metrics.count("fault.slow_disk");
-        }
-        let part = dur / 2;
-        for (p, outcome, name) in [
-            (
-                f.socket_close_client,
-                Transfer::ClosedByClient,
-                "fault.socket_close_client",
-            ),
-            (
-                f.socket_close_server,
-                Transfer::ClosedByServer,
-                "fault.socket_close_server",
-            ),
-            (
-                f.connection_reset,
-                Transfer::Reset,
-                "fault.connection_reset",
-            ),
-            (f.half_open, Transfer::HalfOpen, "fault.half_open"),
-        ] {
-            if self.rng.network.gen_bool(p) {
-                self.metrics.count(name);
-                let at = if outcome == Transfer::HalfOpen {
-                    dur * 5
-                } else {
-                    part
-                };
-                return (outcome, at);
-            }
-        }
-        (Transfer::Complete, dur)
-    }
-
-    fn download_done(&mut self, ws: usize, image: u64, ok: bool, inc: u64) {
-        if self.stations[ws].incarnation != inc {
-            return;
-        }
-        let joiners = self.stations[ws]
-            .downloads
-            .remove(&image)
-            .unwrap_or_default();
-        if ok && self.server.down_until <= self.now {
-            self.stations[ws].cache.insert(image);
-            self.metrics.count("download.completed");
-            self.metrics.bytes(image_size(image));
-            for (t, gen) in joiners {
-                self.finish(t, gen);
-            }
-        } else {
-            self.metrics.count("download.failed");
-            for (t, _) in joiners {
-                if self.threads[t].op.is_some() {
-                    self.fail_op(t, "view.failed");
-                }
-            }
-        }
-    }
-
-    fn kick_uploads(&mut self, ws: usize) {
-        loop {
-            let st = &mut self.stations[ws];
-            if st.down || st.uploads.is_empty() || st.idle_workers.is_empty() {
-                return;
-            }
-            let (Some(worker), Some((image, sum))) =
-                (st.idle_workers.pop(), st.uploads.pop_front())
-            else {
-                return;
-            };
-            let wgen = st.worker_gen;
-            st.in_flight.insert(worker, (image, sum));
-            let (outcome, dur) = self.draw_transfer();
-            let at = self.now + dur;
-            self.queue.push(
-                at,
-                Ev::UploadDone {
-                    ws,
-                    worker,
-                    wgen,
-                    image,
-                    sum,
-                    outcome,
-                },
-            );
-        }
-    }
-
-    fn upload_done(
-        &mut self,
-        ws: usize,
-        worker: usize,
-        wgen: u64,
-        image: u64,
-        sum: u64,
-        outcome: Transfer,
-    ) {
-        if self.stations[ws].worker_gen != wgen {
-            return;
-        }
-        self.stations[ws].in_flight.remove(&worker);
-        let delivered = outcome == Transfer::Complete && self.server.down_until <= self.now;
-        if delivered {
-            self.store_upload(image, sum);
-            self.metrics.bytes(image_size(image));
-        } else {
-            self.metrics.count("transfer.retries");
-            self.stations[ws].uploads.push_front((image, sum));
-        }
-        if delivered {
-            self.worker_idle(ws, worker, wgen);
-        } else {
-            // Back off one transfer time before the retry, so a down server is not hammered.
-            let at = self.now + ms(self.w.transfer_ms);
-            self.queue.push(at, Ev::WorkerIdle { ws, worker, wgen });
-        }
-    }
-
-    fn worker_idle(&mut self, ws: usize, worker: usize, wgen: u64) {
-        if self.stations[ws].worker_gen == wgen {
-            self.stations[ws].idle_workers.push(worker);
-            self.kick_uploads(ws);
-        }
-    }
-
-    /// The server keeps an upload only whole and checksummed, once, and never resurrects a
-    /// deleted image.
-    fn store_upload(&mut self, image: u64, sum: u64) {
-        if sum != checksum(image) {
-            self.metrics.count("upload.bad_checksum");
-            return;
-        }
-        if self.server.deleted.contains(&image) {
-            self.metrics.count("upload.after_delete");
-            return;
-        }
-        let Some(session) = self.check.session_of(image) else {
-            return;
-        };
-        if self.server.images.insert(image, (session, sum)).is_some() {
-            self.metrics.count("upload.duplicates");
-        } else {
-            self.metrics.count("upload.stored");
-            self.check.stored(image, sum);
-        }
     }
 
     fn crash(&mut self, ws: usize) {
@@ -1165,7 +1047,10 @@ impl World {
 
     fn final_checks(&mut self) {
         let pending: usize = self.stations.iter().map(|s| s.uploads.len()).sum();
-        self.check.end_of_run(&self.server.images, pending);
+        let jobs = self.server.jobs.unfinished();
+        self.check.end_of_run(&self.server.images, pending, jobs);
+        let recorded = self.check.holds_standing() as u64;
+        self.metrics.set("end.recorded_holds", recorded);
         self.metrics
             .set("end.server_holds", self.server.table.counts().holds as u64);
         self.metrics
@@ -1181,6 +1066,16 @@ fn owner_of(ws: usize, incarnation: u64, thread: usize) -> Owner {
 
 fn station_of(owner: Owner) -> (usize, u64) {
     ((owner.id() >> 40) as usize, (owner.id() >> 20) & 0xf_ffff)
+}
+
+/// The subtree a path's contention is charged to: its first two segments.
+fn subtree(path: &LockPath) -> &str {
+    let text = path.as_str();
+    let cut = text
+        .match_indices('/')
+        .nth(2)
+        .map_or(text.len(), |(i, _)| i);
+    &text[..cut]
 }
 
 fn session_path(session: u32) -> LockPath {

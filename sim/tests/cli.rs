@@ -44,7 +44,13 @@ fn run_writes_reports_and_compare_flags_a_changed_parameter() {
             .status()
             .unwrap();
         assert!(status.success());
-        for f in ["summary.json", "report.md", "latency.svg", "throughput.svg"] {
+        for f in [
+            "summary.json",
+            "report.md",
+            "latency.svg",
+            "throughput.svg",
+            "contention.svg",
+        ] {
             assert!(dir.join(out).join(f).exists(), "{out}/{f}");
         }
     }

@@ -56,7 +56,7 @@ pub fn execute(args: &Args) -> ExitCode {
             .as_f64()
             .unwrap_or(0.0);
         for (k, v) in &result.metrics.counters {
-            *counters.entry(k.clone()).or_default() += v;
+            *counters.entry(k.to_string()).or_default() += v;
         }
         if !result.violations.is_empty() {
             let first = &result.violations[0];
