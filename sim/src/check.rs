@@ -85,6 +85,38 @@ impl Checker {
             .push((owner, level));
     }
 
+    /// FIFO per conflict: a grant to `owner` at `level` on `path` must not pass a request of
+    /// another owner queued ahead of it (`ahead`) on an overlapping path, unless both are reads
+    /// (`Level::queues_behind`) or `owner` already holds exactly `path` (re-entrance and
+    /// upgrades bypass the queue). Call before [`Checker::granted`] records the grant.
+    pub fn fifo<'a>(
+        &mut self,
+        owner: Owner,
+        path: &LockPath,
+        level: Level,
+        ahead: impl Iterator<Item = (Owner, &'a LockPath, Level)>,
+        at: Nanos,
+    ) {
+        let reentrant = self
+            .held
+            .get(path.as_str())
+            .is_some_and(|l| l.iter().any(|(o, _)| *o == owner));
+        if reentrant {
+            return;
+        }
+        let passed: Vec<String> = ahead
+            .filter(|&(o, p, l)| o != owner && level.queues_behind(l) && p.overlaps(path))
+            .map(|(o, p, l)| format!("{o} queued for {l} on {p}"))
+            .collect();
+        if let Some(first) = passed.first() {
+            let detail = format!(
+                "{owner} got {level} on {path} past {} earlier request(s): {first}",
+                passed.len()
+            );
+            self.fail(at, "fifo", detail);
+        }
+    }
+
     /// A recorded hold ended (released, or its lease expired).
     pub fn hold_ended(&mut self, owner: Owner, path: &LockPath) {
         if let Some(list) = self.held.get_mut(path.as_str()) {
@@ -310,6 +342,28 @@ mod tests {
         assert_eq!(c.violations.len(), 6, "released holds no longer count");
         assert_eq!(c.holds_standing(), 4);
         assert!(c.violations.iter().all(|v| v.invariant == "exclusion"));
+    }
+
+    #[test]
+    fn fifo_check_bites_unless_reads_or_reentrant() {
+        let mut c = Checker::default();
+        let (img, s) = (p("/s/img"), p("/s"));
+        let queued = [(Owner::new(9), &img, Level::Write)];
+        c.fifo(Owner::new(1), &s, Level::Read, queued.into_iter(), 0);
+        assert_eq!(c.violations.len(), 1, "a reader passed a queued writer");
+        let readers = [(Owner::new(9), &img, Level::Read)];
+        c.fifo(Owner::new(1), &s, Level::Read, readers.into_iter(), 0);
+        assert_eq!(c.violations.len(), 1, "reads pass reads");
+        c.fifo(Owner::new(9), &s, Level::Write, queued.into_iter(), 0);
+        assert_eq!(c.violations.len(), 1, "an owner never waits for itself");
+        c.granted(Owner::new(2), &s, Level::Read, 0);
+        c.fifo(Owner::new(2), &s, Level::Write, queued.into_iter(), 0);
+        assert_eq!(c.violations.len(), 1, "an upgrade bypasses the queue");
+        let elsewhere = p("/t");
+        let other = [(Owner::new(9), &elsewhere, Level::Write)];
+        c.fifo(Owner::new(3), &s, Level::Write, other.into_iter(), 0);
+        assert_eq!(c.violations.len(), 1, "no overlap, no wait");
+        assert_eq!(c.violations[0].invariant, "fifo");
     }
 
     #[test]

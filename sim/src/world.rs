@@ -117,12 +117,23 @@ struct Server {
     deleted: BTreeSet<u64>,
     meta: Versions<u32, u64>,
     fences: BTreeMap<u32, Fence>,
-    tickets: BTreeMap<u64, (usize, u64, LockPath, Level, Nanos)>,
+    tickets: BTreeMap<u64, Waiting>,
     tick_at: Option<Nanos>,
     handlers: Handlers<Conn>,
     jobs: JobServer,
     /// Clients still waiting on a job submission (until it finishes or turns pending).
     job_waiters: BTreeMap<u64, (usize, u64)>,
+}
+
+/// A request queued at the server, by ticket.
+#[derive(Debug)]
+struct Waiting {
+    t: usize,
+    gen: u64,
+    owner: Owner,
+    path: LockPath,
+    level: Level,
+    since: Nanos,
 }
 
 #[derive(Clone, Debug)]
@@ -569,6 +580,8 @@ impl World {
         let job_work = (kind == OpKind::Job).then(|| self.draw_job());
         let (path, level) = match kind {
             OpKind::Shoot => (image_path(session, image), Level::Write),
+            // Viewing an image reads it; browsing an empty session reads the directory.
+            OpKind::View if image != 0 => (image_path(session, image), Level::Read),
             OpKind::View | OpKind::Job => (session_path(session), Level::Read),
             OpKind::Edit => (session_path(session), Level::Write),
             OpKind::Delete => (image_path(session, image), Level::Delete),
@@ -621,15 +634,22 @@ impl World {
             .request(owner, &path, level, opts, time(self.now));
         match decision {
             Ok(Decision::Granted(g)) => {
-                self.on_server_grant(owner, &path, level, 0);
+                self.on_server_grant(None, owner, &path, level, 0);
                 self.reply(t, gen, Reply::Granted(g.fence));
             }
             Ok(Decision::Queued(ticket)) => {
                 self.metrics.count("server.waits");
                 self.metrics.contended(subtree(&path), None, false);
-                self.server
-                    .tickets
-                    .insert(ticket.0, (t, gen, path, level, self.now));
+                let since = self.now;
+                let waiting = Waiting {
+                    t,
+                    gen,
+                    owner,
+                    path,
+                    level,
+                    since,
+                };
+                self.server.tickets.insert(ticket.0, waiting);
             }
             Err(LockError::Deadlock { .. }) => {
                 self.metrics.count("server.deadlocks");
@@ -640,11 +660,26 @@ impl World {
         self.server_effects(None);
     }
 
-    fn on_server_grant(&mut self, owner: Owner, path: &LockPath, level: Level, waited: Nanos) {
+    /// Records a server grant (of queued request `ticket`, or immediate) and checks it
+    /// against the recorded holds and the requests still queued.
+    fn on_server_grant(
+        &mut self,
+        ticket: Option<u64>,
+        owner: Owner,
+        path: &LockPath,
+        level: Level,
+        waited: Nanos,
+    ) {
         self.metrics.lock_wait(level, waited);
         if waited > 0 {
             self.metrics.contended(subtree(path), Some(waited), false);
         }
+        let ahead = self
+            .server
+            .tickets
+            .range(..ticket.unwrap_or(u64::MAX))
+            .map(|(_, w)| (w.owner, &w.path, w.level));
+        self.check.fifo(owner, path, level, ahead, self.now);
         self.check.granted(owner, path, level, self.now);
     }
 
@@ -654,43 +689,50 @@ impl World {
     fn server_effects(&mut self, released: Option<&LockPath>) {
         let effects: Vec<Effect> = self.server.table.effects().to_vec();
         let mut changed: Vec<LockPath> = released.into_iter().cloned().collect();
-        for e in effects {
+        // Holds that ended first, then grants: a grant may follow an expiry in one step.
+        for e in &effects {
             match e {
-                Effect::Granted {
-                    ticket,
-                    owner,
-                    level,
-                    grant,
-                } => {
-                    let Some((t, gen, path, _, since)) = self.server.tickets.remove(&ticket.0)
-                    else {
-                        continue;
-                    };
-                    self.on_server_grant(owner, &path, level, self.now - since);
-                    self.reply(t, gen, Reply::Granted(grant.fence));
-                }
                 Effect::TimedOut { ticket, .. } => {
-                    let Some((t, gen, path, ..)) = self.server.tickets.remove(&ticket.0) else {
+                    let Some(w) = self.server.tickets.remove(&ticket.0) else {
                         continue;
                     };
                     self.metrics.count("server.timeouts");
-                    self.metrics.contended(subtree(&path), None, true);
-                    changed.push(path);
-                    self.reply(t, gen, Reply::Refused("server.timeout"));
+                    self.metrics.contended(subtree(&w.path), None, true);
+                    self.reply(w.t, w.gen, Reply::Refused("server.timeout"));
+                    changed.push(w.path);
                 }
                 Effect::Expired { owner, path, fence } => {
                     self.metrics.count("lease.expiries");
-                    self.check.expired(owner, &path, fence, self.now);
-                    changed.push(path);
+                    self.check.expired(*owner, path, *fence, self.now);
+                    changed.push(path.clone());
                 }
+                Effect::Granted { .. } => {}
             }
+        }
+        // Every request granted in this step leaves the queue before any is checked, so a
+        // batch of readers is not judged against its own members.
+        let granted: Vec<(u64, Waiting, u64)> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Granted { ticket, grant, .. } => self
+                    .server
+                    .tickets
+                    .remove(&ticket.0)
+                    .map(|w| (ticket.0, w, grant.fence)),
+                _ => None,
+            })
+            .collect();
+        for (ticket, w, fence) in granted {
+            let waited = self.now - w.since;
+            self.on_server_grant(Some(ticket), w.owner, &w.path, w.level, waited);
+            self.reply(w.t, w.gen, Reply::Granted(fence));
         }
         if !changed.is_empty() {
             let waiting = self
                 .server
                 .tickets
                 .iter()
-                .map(|(ticket, (_, _, path, ..))| (lockstudio::Ticket(*ticket), path));
+                .map(|(ticket, w)| (lockstudio::Ticket(*ticket), &w.path));
             self.check
                 .no_lost_wakeup(&self.server.table, &changed, waiting, self.now);
         }

@@ -37,6 +37,18 @@ pub(crate) enum Tally {
     Waiting,
 }
 
+impl Tally {
+    fn index(self) -> usize {
+        match self {
+            Tally::Held => 0,
+            Tally::Waiting => 1,
+        }
+    }
+}
+
+/// Marks a node that is on no active list of its parent.
+const UNLISTED: u32 = u32::MAX;
+
 /// One owner's hold on one path.
 #[derive(Clone, Debug)]
 pub(crate) struct Hold {
@@ -71,6 +83,12 @@ pub(crate) struct Node {
     pub(crate) queue: VecDeque<u64>,
     pub(crate) held: Census,
     pub(crate) waiting: Census,
+    /// Per tally, the children whose census in that tally is not zero: a subtree walk visits
+    /// only these, never the (possibly thousands of) idle children a directory keeps until
+    /// the next prune.
+    active: [Vec<NodeId>; 2],
+    /// Per tally, this node's position in its parent's `active` list, or `UNLISTED`.
+    slot: [u32; 2],
     /// Whether the node is on the vacant list (each node is listed at most once).
     listed: bool,
 }
@@ -85,6 +103,8 @@ impl Node {
             queue: VecDeque::new(),
             held: Census::default(),
             waiting: Census::default(),
+            active: [Vec::new(), Vec::new()],
+            slot: [UNLISTED; 2],
             listed: false,
         }
     }
@@ -221,10 +241,38 @@ impl Tree {
     ) {
         let l = level.index();
         self.adjust(tally, id, owner, delta, |c| &mut c.direct[l]);
+        self.relist(tally, id);
         let mut next = self.node(id).parent;
         while let Some(a) = next {
             self.adjust(tally, a, owner, delta, |c| &mut c.below[l]);
+            self.relist(tally, a);
             next = self.node(a).parent;
+        }
+    }
+
+    /// Keeps `id` on its parent's active list for `tally` exactly while its census there is
+    /// not zero. Removal swaps the last entry into the hole, so lists never shrink their
+    /// capacity and a warm lock/unlock does not allocate.
+    fn relist(&mut self, tally: Tally, id: NodeId) {
+        let t = tally.index();
+        let Some(parent) = self.node(id).parent else {
+            return;
+        };
+        let busy = !self.node(id).census(tally).is_zero();
+        let slot = self.node(id).slot[t];
+        if busy && slot == UNLISTED {
+            let list = &mut self.nodes[parent as usize].active[t];
+            list.push(id);
+            let at = u32::try_from(list.len() - 1).unwrap_or(UNLISTED);
+            self.node_mut(id).slot[t] = at;
+        } else if !busy && slot != UNLISTED {
+            let list = &mut self.nodes[parent as usize].active[t];
+            list.swap_remove(slot as usize);
+            let moved = list.get(slot as usize).copied();
+            self.node_mut(id).slot[t] = UNLISTED;
+            if let Some(moved) = moved {
+                self.node_mut(moved).slot[t] = slot;
+            }
         }
     }
 
@@ -304,20 +352,21 @@ impl Tree {
         id: NodeId,
         mut f: impl FnMut(NodeId) -> bool,
     ) -> bool {
+        self.visit_below(tally, id, &mut f)
+    }
+
+    /// Depth-first over the active lists (depth is at most the path limit, 64).
+    fn visit_below(&self, tally: Tally, id: NodeId, f: &mut impl FnMut(NodeId) -> bool) -> bool {
         if self.node(id).census(tally).below == [0; 3] {
             return true;
         }
-        let mut stack: Vec<NodeId> = self.node(id).children.values().copied().collect();
-        while let Some(n) = stack.pop() {
+        for &n in &self.node(id).active[tally.index()] {
             let c = self.node(n).census(tally);
-            if c.is_zero() {
-                continue;
-            }
             if c.direct != [0; 3] && !f(n) {
                 return false;
             }
-            if c.below != [0; 3] {
-                stack.extend(self.node(n).children.values().copied());
+            if c.below != [0; 3] && !self.visit_below(tally, n, f) {
+                return false;
             }
         }
         true
