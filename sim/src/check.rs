@@ -187,8 +187,15 @@ impl Checker {
     }
 
     /// Fencing: tokens accepted for a session never go down, and no write is accepted under a
-    /// lease that had already expired.
-    pub fn fenced_write(&mut self, session: u32, owner: Owner, token: u64, at: Nanos) {
+    /// lease (of `owner` on `path`) that had already expired.
+    pub fn fenced_write(
+        &mut self,
+        session: u32,
+        owner: Owner,
+        path: &LockPath,
+        token: u64,
+        at: Nanos,
+    ) {
         let last = self.last_token.insert(session, token).unwrap_or(0);
         if token < last {
             self.fail(
@@ -197,13 +204,13 @@ impl Checker {
                 format!("session s{session} accepted token {token} after {last}"),
             );
         }
-        let expired = self.expiries.iter().any(|((o, p), list)| {
-            *o == owner
-                && p.as_str().ends_with(&format!("/s{session}"))
-                && list
-                    .iter()
+        let expired = self
+            .expiries
+            .get(&(owner, path.clone()))
+            .is_some_and(|list| {
+                list.iter()
                     .any(|&(fence, when)| fence >= token && when <= at)
-        });
+            });
         if expired {
             self.fail(
                 at,
@@ -216,6 +223,15 @@ impl Checker {
     /// An image acknowledged to a photographer.
     pub fn acked(&mut self, image: u64, session: u32, sum: u64) {
         self.acked.insert(image, (session, sum));
+    }
+
+    /// Every image acknowledged in `session` so far.
+    pub fn acked_in(&self, session: u32) -> Vec<u64> {
+        self.acked
+            .iter()
+            .filter(|(_, (s, _))| *s == session)
+            .map(|(i, _)| *i)
+            .collect()
     }
 
     /// The session an acknowledged image belongs to.
@@ -408,11 +424,15 @@ mod tests {
     #[test]
     fn fencing_check_bites() {
         let mut c = Checker::default();
-        c.fenced_write(1, Owner::new(1), 10, 5);
-        c.fenced_write(1, Owner::new(2), 7, 6);
+        let meta = p("/studio/s1/session.xml");
+        c.fenced_write(1, Owner::new(1), &meta, 10, 5);
+        c.fenced_write(1, Owner::new(2), &meta, 7, 6);
         assert_eq!(c.violations.len(), 1);
-        c.expired(Owner::new(3), &p("/studio/s2"), 20, 100);
-        c.fenced_write(2, Owner::new(3), 20, 150);
+        let meta = p("/studio/s2/session.xml");
+        c.expired(Owner::new(3), &meta, 20, 100);
+        c.fenced_write(2, Owner::new(3), &meta, 19, 90);
+        assert_eq!(c.violations.len(), 1, "a write before the expiry is fine");
+        c.fenced_write(2, Owner::new(3), &meta, 20, 150);
         assert_eq!(c.violations.len(), 2);
         assert_eq!(c.violations[1].invariant, "fencing");
     }

@@ -31,7 +31,7 @@ pub struct Workload {
     pub think_ms: u64,
     /// TTL of every server reservation (a lease), ms.
     pub lease_ttl_ms: u64,
-    /// How long an editor holds a session, ms.
+    /// How long an editor holds a session's metadata file (`session.xml`) under a lease, ms.
     pub edit_hold_ms: u64,
     /// How long writing a shot image locally takes, ms.
     pub write_ms: u64,
@@ -109,6 +109,9 @@ pub struct Mix {
     /// Run a server job (short or long pool) and poll it while it is pending (default 0).
     #[serde(default)]
     pub job: u32,
+    /// Delete a whole session: delete reservation on its directory (default 0).
+    #[serde(default)]
+    pub delete_session: u32,
 }
 
 /// Fault rates. Per-transfer faults are probabilities; the others are rates per workstation
@@ -241,7 +244,7 @@ impl Workload {
             return Err("heal_seconds must leave time for two lease TTLs and a restart".into());
         }
         let m = &self.mix;
-        let weights = [m.shoot, m.view, m.edit, m.delete, m.job];
+        let weights = [m.shoot, m.view, m.edit, m.delete, m.job, m.delete_session];
         if weights.iter().map(|&w| u64::from(w)).sum::<u64>() == 0 {
             return Err("mix: at least one weight must be positive".into());
         }
@@ -276,7 +279,7 @@ impl Workload {
     /// Total of the operation weights (validated to fit a `u32`).
     pub fn mix_total(&self) -> u32 {
         let m = &self.mix;
-        m.shoot + m.view + m.edit + m.delete + m.job
+        m.shoot + m.view + m.edit + m.delete + m.job + m.delete_session
     }
 
     /// A stable hash of the workload's content, for reports and baselines.

@@ -36,6 +36,8 @@ pub enum OpKind {
     Delete,
     /// Run a server job and poll it while it is pending.
     Job,
+    /// Delete a whole session: a delete reservation on its directory.
+    DeleteSession,
 }
 
 impl OpKind {
@@ -47,6 +49,7 @@ impl OpKind {
             OpKind::Edit => "edit",
             OpKind::Delete => "delete",
             OpKind::Job => "job",
+            OpKind::DeleteSession => "delete_session",
         }
     }
 
@@ -63,6 +66,8 @@ impl OpKind {
             (OpKind::Delete, false) => "ops.delete.failed",
             (OpKind::Job, true) => "ops.job.done",
             (OpKind::Job, false) => "ops.job.failed",
+            (OpKind::DeleteSession, true) => "ops.delete_session.done",
+            (OpKind::DeleteSession, false) => "ops.delete_session.failed",
         }
     }
 }
@@ -546,8 +551,10 @@ impl World {
             OpKind::Edit
         } else if r < m.shoot + m.view + m.edit + m.delete {
             OpKind::Delete
-        } else {
+        } else if r < m.shoot + m.view + m.edit + m.delete + m.job {
             OpKind::Job
+        } else {
+            OpKind::DeleteSession
         };
         let hot = self.rng.workload.gen_bool(self.w.hot_session_share);
         let session = if hot {
@@ -583,8 +590,9 @@ impl World {
             // Viewing an image reads it; browsing an empty session reads the directory.
             OpKind::View if image != 0 => (image_path(session, image), Level::Read),
             OpKind::View | OpKind::Job => (session_path(session), Level::Read),
-            OpKind::Edit => (session_path(session), Level::Write),
+            OpKind::Edit => (meta_path(session), Level::Write),
             OpKind::Delete => (image_path(session, image), Level::Delete),
+            OpKind::DeleteSession => (session_path(session), Level::Delete),
         };
         Op {
             kind,
@@ -832,16 +840,35 @@ impl World {
             }
             OpKind::Job => {}
             OpKind::Delete => {
-                if let Some((s, _)) = self.server.images.remove(&image) {
-                    if let Some(set) = self.server.by_session.get_mut(&s) {
-                        set.remove(&image);
-                    }
-                }
-                self.server.deleted.insert(image);
-                self.check.deleted(image);
-                self.metrics.count("images.deleted");
+                self.delete_image(image);
                 self.finish(t, gen);
             }
+            OpKind::DeleteSession => {
+                // Everything shot into the session so far goes, including images still in
+                // some workstation's upload queue: their uploads will be dropped.
+                for image in self.check.acked_in(session) {
+                    self.delete_image(image);
+                }
+                // A new version, so a commit read before the delete conflicts.
+                let current = self.server.meta.version(&session);
+                if self.server.meta.commit(session, current, 0).is_err() {
+                    self.metrics.count("optimistic.exhausted");
+                }
+                self.metrics.count("sessions.deleted");
+                self.finish(t, gen);
+            }
+        }
+    }
+
+    fn delete_image(&mut self, image: u64) {
+        if let Some((s, _)) = self.server.images.remove(&image) {
+            if let Some(set) = self.server.by_session.get_mut(&s) {
+                set.remove(&image);
+            }
+        }
+        if self.server.deleted.insert(image) {
+            self.check.deleted(image);
+            self.metrics.count("images.deleted");
         }
     }
 
@@ -910,7 +937,8 @@ impl World {
         if fence.accept(token).is_err() {
             return false;
         }
-        self.check.fenced_write(op.session, owner, token, self.now);
+        self.check
+            .fenced_write(op.session, owner, &op.path, token, self.now);
         true
     }
 
@@ -1124,6 +1152,13 @@ fn session_path(session: u32) -> LockPath {
     LockPath::root()
         .join("studio")
         .and_then(|p| p.join(&format!("s{session}")))
+        .unwrap_or_else(|_| LockPath::root())
+}
+
+/// The session's metadata file, which an editor holds for minutes.
+fn meta_path(session: u32) -> LockPath {
+    session_path(session)
+        .join("session.xml")
         .unwrap_or_else(|_| LockPath::root())
 }
 

@@ -92,7 +92,16 @@ fn run_writes_reports_and_compare_flags_a_changed_parameter() {
 fn bad_input_exits_2_with_a_located_one_line_message() {
     let dir = temp("bad");
     let broken = short_workload(&dir, "broken.toml", |t| {
-        t.replace("think_ms = 2000", "think_ms = -5")
+        t.lines()
+            .map(|l| {
+                if l.starts_with("think_ms") {
+                    "think_ms = -5"
+                } else {
+                    l
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     });
     let out = bin()
         .arg("run")
