@@ -265,6 +265,13 @@ impl Checker {
         }
     }
 
+    /// A viewer's download reached end-of-stream with only `got` of the image's `want` bytes:
+    /// a partial image became visible.
+    pub fn partial_view(&mut self, image: u64, got: usize, want: usize, at: Nanos) {
+        let detail = format!("a viewer got image {image} as complete with {got} of {want} bytes");
+        self.fail(at, "no-partial-image", detail);
+    }
+
     /// Every reservation of a crashed client is gone within TTL + grace.
     pub fn crashed_reservations(&mut self, at: Nanos, ws: usize, stale: &[Owner]) {
         if !stale.is_empty() {
@@ -453,6 +460,11 @@ mod tests {
         c.stored(1, 11);
         c.stored(1, 11);
         assert!(c.violations.iter().any(|v| v.invariant == "exactly-once"));
+        c.partial_view(5, 4, 8, 3);
+        assert_eq!(
+            c.violations.last().map(|v| v.invariant),
+            Some("no-partial-image")
+        );
         c.crashed_reservations(9, 0, &[Owner::new(4)]);
         assert_eq!(
             c.violations.last().map(|v| v.invariant),

@@ -107,7 +107,7 @@ struct Workstation {
     in_flight: BTreeMap<usize, (u64, u64)>,
     idle_workers: Vec<usize>,
     worker_gen: u64,
-    downloads: BTreeMap<u64, Vec<(usize, u64)>>,
+    downloads: BTreeMap<u64, transfers::Download>,
     local_tickets: BTreeMap<u64, (usize, u64)>,
     tick_at: Option<Nanos>,
 }

@@ -5,7 +5,20 @@
 use super::{checksum, image_size, ms, Ev, World};
 use crate::engine::Nanos;
 use crate::handlers::Accepted;
+use lockstudio::joinable::{JoinableBuffer, Progress, ReaderId};
 use rand::Rng;
+
+/// An image's bytes as the simulator moves them: its checksum (a stand-in for megabytes).
+const IMAGE_BYTES: usize = 8;
+
+/// A download in flight on one workstation: the library's joinable buffer, so a second viewer
+/// of the same image joins the transfer instead of starting another, and every joined reader
+/// sees the whole image or the failure, never a silent short read.
+#[derive(Debug)]
+pub struct Download {
+    buffer: JoinableBuffer,
+    readers: Vec<(usize, u64, ReaderId)>,
+}
 
 /// A connection from a workstation to the server's transfer handlers.
 #[derive(Clone, Debug)]
@@ -135,12 +148,17 @@ impl World {
 
     /// A view missed the cache: the first caller starts the download, later ones join it.
     pub(super) fn view_miss(&mut self, t: usize, gen: u64, ws: usize, image: u64) {
-        let joiners = self.stations[ws].downloads.entry(image).or_default();
-        joiners.push((t, gen));
-        if joiners.len() > 1 {
+        let downloads = &mut self.stations[ws].downloads;
+        if let Some(d) = downloads.get_mut(&image) {
+            let reader = d.buffer.join();
+            d.readers.push((t, gen, reader));
             self.metrics.count("download.joined");
             return;
         }
+        let mut buffer = JoinableBuffer::new(IMAGE_BYTES);
+        let reader = buffer.join();
+        let readers = vec![(t, gen, reader)];
+        downloads.insert(image, Download { buffer, readers });
         let inc = self.stations[ws].incarnation;
         self.connect(Conn::Download { ws, image, inc });
     }
@@ -177,27 +195,48 @@ impl World {
         (Transfer::Complete, dur)
     }
 
+    /// The download ended: the whole image is published and finished, or the part that
+    /// arrived before the connection broke is published and the transfer failed. Then every
+    /// joined reader reads to the end.
     fn download_done(&mut self, ws: usize, image: u64, ok: bool, inc: u64) {
         if self.stations[ws].incarnation != inc {
             return;
         }
-        let joiners = self.stations[ws]
-            .downloads
-            .remove(&image)
-            .unwrap_or_default();
+        let Some(mut d) = self.stations[ws].downloads.remove(&image) else {
+            return;
+        };
+        let bytes = checksum(image).to_le_bytes();
+        let published = if ok {
+            d.buffer.write(&bytes).and_then(|_| d.buffer.finish())
+        } else {
+            let half = &bytes[..IMAGE_BYTES / 2];
+            d.buffer
+                .write(half)
+                .and_then(|_| d.buffer.fail("connection broke"))
+        };
+        if published.is_err() {
+            self.metrics.count("download.write_errors");
+        }
         if ok {
-            self.stations[ws].cache.insert(image);
             self.metrics.count("download.completed");
             self.metrics.bytes(image_size(image));
-            for (t, gen) in joiners {
-                self.finish(t, gen);
-            }
         } else {
             self.metrics.count("download.failed");
-            for (t, gen) in joiners {
-                if self.threads[t].gen == gen && self.threads[t].op.is_some() {
-                    self.fail_op(t, "view.failed");
+        }
+        for (t, gen, reader) in d.readers {
+            let live = self.threads[t].gen == gen && self.threads[t].op.is_some();
+            match read_all(&mut d.buffer, reader) {
+                _ if !live => {}
+                Ok(got) if got == bytes => {
+                    self.stations[ws].cache.insert(image);
+                    self.finish(t, gen);
                 }
+                Ok(got) => {
+                    self.check
+                        .partial_view(image, got.len(), IMAGE_BYTES, self.now);
+                    self.fail_op(t, "view.partial");
+                }
+                Err(_) => self.fail_op(t, "view.failed"),
             }
         }
     }
@@ -293,5 +332,21 @@ fn fault_name(outcome: Transfer) -> &'static str {
         Transfer::Reset => "fault.connection_reset",
         Transfer::HalfOpen => "fault.half_open",
         Transfer::Complete | Transfer::Unreachable => "transfer.other",
+    }
+}
+
+/// Reads `reader` to the end of the transfer: the bytes, or the transfer's error.
+fn read_all(
+    buffer: &mut JoinableBuffer,
+    reader: ReaderId,
+) -> Result<Vec<u8>, lockstudio::joinable::TransferError> {
+    let mut got = Vec::with_capacity(IMAGE_BYTES);
+    let mut chunk = [0u8; IMAGE_BYTES];
+    loop {
+        match buffer.read(reader, &mut chunk)? {
+            Progress::Data(n) => got.extend_from_slice(&chunk[..n]),
+            // A closed transfer never leaves a reader pending; treat it as the end.
+            Progress::Eof | Progress::Pending => return Ok(got),
+        }
     }
 }
