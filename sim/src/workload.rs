@@ -4,6 +4,9 @@
 use serde::Deserialize;
 use std::path::Path;
 
+/// The longest duration any key may give: a week, in ms.
+const WEEK_MS: u64 = 7 * 24 * 3600 * 1000;
+
 /// The embedded default: a studio day (`specs/workloads/studio-default.toml`).
 pub const DEFAULT_WORKLOAD: &str = include_str!("../../specs/workloads/studio-default.toml");
 
@@ -237,7 +240,21 @@ impl Workload {
                 "workstations ≤ 256, threads_per_workstation ≤ 1024, upload_threads ≤ 64".into(),
             );
         }
-        if self.chaos_seconds + self.heal_seconds > 7 * 24 * 3600 {
+        // Bounds first, so the sums below (and the simulator's arithmetic) cannot overflow.
+        let durations_ms = [
+            ("think_ms", self.think_ms),
+            ("lease_ttl_ms", self.lease_ttl_ms),
+            ("edit_hold_ms", self.edit_hold_ms),
+            ("write_ms", self.write_ms),
+            ("transfer_ms", self.transfer_ms),
+            ("network_ms", self.network_ms),
+            ("request_timeout_ms", self.request_timeout_ms),
+            ("restart_ms", self.restart_ms),
+        ];
+        if let Some((key, v)) = durations_ms.iter().find(|(_, v)| *v > WEEK_MS) {
+            return Err(format!("{key} = {v} must be at most a week ({WEEK_MS} ms)"));
+        }
+        if self.chaos_seconds.saturating_add(self.heal_seconds) > WEEK_MS / 1000 {
             return Err("chaos_seconds + heal_seconds must be at most a week".into());
         }
         if self.heal_seconds * 1000 < self.lease_ttl_ms * 2 + self.restart_ms {

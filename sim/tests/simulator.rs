@@ -213,3 +213,25 @@ fn server_section_is_optional_and_validated() {
         Err(WorkloadError::Parse { .. })
     ));
 }
+
+#[test]
+fn huge_durations_are_rejected_before_any_arithmetic() {
+    let good = lockstudio_sim::workload::DEFAULT_WORKLOAD;
+    for (key, line) in [
+        ("think_ms", "think_ms = 9223372036854775807"),
+        ("lease_ttl_ms", "lease_ttl_ms = 9223372036854775807"),
+        ("chaos_seconds", "chaos_seconds = 9223372036854775807"),
+    ] {
+        let text: String = good
+            .lines()
+            .map(|l| if l.starts_with(key) { line } else { l })
+            .collect::<Vec<_>>()
+            .join("\n");
+        match Workload::parse(&text, "w.toml") {
+            Err(WorkloadError::Invalid { message, .. }) => {
+                assert!(message.contains(key), "{message}")
+            }
+            other => panic!("{key}: expected an Invalid error, got {other:?}"),
+        }
+    }
+}
