@@ -1,0 +1,124 @@
+//! Tests written to kill mutants that `cargo mutants` found surviving in `model/src/table/`
+//! and `model/src/reference.rs` (see `reports/mutation.md`). Each test names the mutant it
+//! kills; all of them go through the public API only.
+
+use lockstudio::table::{check_duration, EXPIRED_MEMORY, MAX_DURATION};
+use lockstudio::{
+    Decision, Level, LockError, LockModel, LockPath, LockTable, Owner, ReferenceTable,
+    RequestOptions, Ticket, Time,
+};
+use std::time::Duration;
+
+fn p(s: &str) -> LockPath {
+    LockPath::parse(s).unwrap()
+}
+
+/// Takes `EXPIRED_MEMORY + 1` leases with distinct lifetimes, lets them all expire in order
+/// and returns each one's fencing token. The table must then remember exactly the newest
+/// `EXPIRED_MEMORY` expiries: the oldest one's token is merely stale, the next one's is
+/// reported as an expired lease.
+fn expire_past_memory(t: &mut impl LockModel) -> Vec<u64> {
+    let n = EXPIRED_MEMORY + 1;
+    let mut fences = Vec::with_capacity(n);
+    for i in 0..n {
+        let ttl = Duration::from_millis(i as u64 + 1);
+        let opts = RequestOptions {
+            timeout: None,
+            ttl: Some(ttl),
+        };
+        let path = p(&format!("/f{i}"));
+        match t.request(
+            Owner::new(i as u64 + 1),
+            &path,
+            Level::Write,
+            opts,
+            Time::ZERO,
+        ) {
+            Ok(Decision::Granted(g)) => fences.push(g.fence),
+            other => panic!("lease {i}: {other:?}"),
+        }
+    }
+    t.advance(Time::ZERO.saturating_add(Duration::from_millis(n as u64 + 1)));
+    assert!(t.holds().is_empty(), "every lease expired");
+    fences
+}
+
+fn assert_memory_is_exactly_expired_memory(t: &mut impl LockModel, name: &str) {
+    let fences = expire_past_memory(t);
+    let oldest = t.check_fence(Owner::new(1), &p("/f0"), fences[0]);
+    assert!(
+        matches!(oldest, Err(LockError::StaleFence { .. })),
+        "{name}: the oldest of {} expiries should be forgotten, got {oldest:?}",
+        EXPIRED_MEMORY + 1
+    );
+    let kept = t.check_fence(Owner::new(2), &p("/f1"), fences[1]);
+    assert!(
+        matches!(kept, Err(LockError::LeaseExpired { .. })),
+        "{name}: the {}th newest expiry should still be remembered, got {kept:?}",
+        EXPIRED_MEMORY
+    );
+}
+
+/// Kills `reference.rs: replace > with == in ReferenceTable::expire` (the reference would
+/// remember one expiry fewer than `EXPIRED_MEMORY`) and the same mutant in `LockTable`.
+#[test]
+fn expired_lease_memory_holds_exactly_expired_memory_entries() {
+    assert_memory_is_exactly_expired_memory(&mut ReferenceTable::new(), "reference");
+    assert_memory_is_exactly_expired_memory(&mut LockTable::new(), "table");
+}
+
+/// Kills `table/types.rs: replace * with + in MAX_DURATION` (365 * 24 + 3600 seconds, about
+/// 3.4 hours): durations up to a year are valid timeouts and lease lifetimes.
+#[test]
+fn max_duration_is_a_year() {
+    let year = Duration::from_secs(365 * 24 * 3600);
+    assert_eq!(MAX_DURATION, year);
+    let month = Duration::from_secs(30 * 24 * 3600);
+    assert_eq!(check_duration(month).unwrap(), month);
+    assert_eq!(check_duration(year).unwrap(), year);
+    assert!(check_duration(year + Duration::from_secs(1)).is_err());
+
+    let mut t = LockTable::new();
+    let opts = RequestOptions {
+        timeout: None,
+        ttl: Some(month),
+    };
+    let d = t
+        .request(Owner::new(1), &p("/s"), Level::Write, opts, Time::ZERO)
+        .expect("a month-long lease is valid");
+    assert!(
+        matches!(d, Decision::Granted(g) if g.expires == Some(Time::ZERO.saturating_add(month)))
+    );
+}
+
+/// Kills `table/types.rs: replace <impl Display for Ticket>::fmt with Ok(Default::default())`.
+#[test]
+fn ticket_displays_its_number() {
+    assert_eq!(Ticket(7).to_string(), "ticket#7");
+    assert_eq!(format!("waiting as {}", Ticket(42)), "waiting as ticket#42");
+}
+
+/// Kills `table/lock_table.rs: replace LockTable::is_empty -> bool with true`: a table with a
+/// hold or a queued request is not empty.
+#[test]
+fn is_empty_only_when_nothing_is_held_or_queued() {
+    let mut t = LockTable::new();
+    let (a, b, s) = (Owner::new(1), Owner::new(2), p("/s"));
+    let now = Time::ZERO;
+    let opts = RequestOptions::default();
+    assert!(t.is_empty());
+    assert!(matches!(
+        t.request(a, &s, Level::Write, opts, now),
+        Ok(Decision::Granted(_))
+    ));
+    assert!(!t.is_empty(), "a hold");
+    assert!(matches!(
+        t.request(b, &s, Level::Write, opts, now),
+        Ok(Decision::Queued(_))
+    ));
+    assert!(!t.is_empty(), "a hold and a queued request");
+    t.release(a, &s, None, now).unwrap();
+    assert!(!t.is_empty(), "the queued request was granted");
+    t.release(b, &s, None, now).unwrap();
+    assert!(t.is_empty());
+}
