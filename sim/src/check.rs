@@ -48,34 +48,22 @@ impl Checker {
     /// joins nothing). Then records the hold.
     pub fn granted(&mut self, owner: Owner, path: &LockPath, level: Level, at: Nanos) {
         let text = path.as_str();
-        let ancestors = text
-            .char_indices()
-            .filter(|&(i, c)| c == '/' && i > 0)
-            .map(|(i, _)| &text[..i])
-            .chain(["/", text]);
-        let mut clashes = Vec::new();
-        for p in ancestors {
-            if let Some(list) = self.held.get(p) {
-                clashes.extend(list.iter().map(|&(o, l)| (p.to_string(), o, l)));
-            }
-        }
-        let below = if path.is_root() {
-            self.held.range::<str, _>(..)
-        } else {
-            let (lo, hi) = (format!("{text}/"), format!("{text}0"));
-            self.held.range::<str, _>((
-                std::ops::Bound::Included(lo.as_str()),
-                std::ops::Bound::Excluded(hi.as_str()),
-            ))
+        let clashes = |list: &Vec<(Owner, Level)>| {
+            list.iter()
+                .any(|&(o, l)| o != owner && level.blocked_by_hold(l))
         };
-        for (p, list) in below {
-            if p != text {
-                clashes.extend(list.iter().map(|&(o, l)| (p.clone(), o, l)));
-            }
-        }
-        for (p, o, l) in clashes {
-            if o != owner && level.blocked_by_hold(l) {
-                let detail = format!("{owner} got {level} on {path} while {o} holds {l} on {p}");
+        // Allocation-free on the common path; the details are gathered only on a violation.
+        let clash = self.overlapping(text).any(|(_, list)| clashes(list));
+        if clash {
+            let found: Vec<String> = self
+                .overlapping(text)
+                .flat_map(|(p, list)| list.iter().map(move |&(o, l)| (p, o, l)))
+                .filter(|&(_, o, l)| o != owner && level.blocked_by_hold(l))
+                .map(|(p, o, l)| {
+                    format!("{owner} got {level} on {path} while {o} holds {l} on {p}")
+                })
+                .collect();
+            for detail in found {
                 self.fail(at, "exclusion", detail);
             }
         }
@@ -83,6 +71,31 @@ impl Checker {
             .entry(text.to_string())
             .or_default()
             .push((owner, level));
+    }
+
+    /// Recorded holds on `text`, its ancestors and its descendants. Keys are path texts, so
+    /// the descendants are the contiguous run of keys that start with `text` followed by `/`.
+    fn overlapping<'a>(
+        &'a self,
+        text: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a Vec<(Owner, Level)>)> + 'a {
+        let root = text == "/";
+        let ancestors = std::iter::once("/")
+            .chain(
+                text.char_indices()
+                    .filter(|&(i, c)| c == '/' && i > 0)
+                    .map(|(i, _)| &text[..i]),
+            )
+            .chain((!root).then_some(text))
+            .filter_map(|p| self.held.get_key_value(p))
+            .map(|(k, v)| (k.as_str(), v));
+        let below = self
+            .held
+            .range::<str, _>((std::ops::Bound::Excluded(text), std::ops::Bound::Unbounded))
+            .take_while(move |(k, _)| root || k.starts_with(text))
+            .filter(move |(k, _)| root || k.as_bytes().get(text.len()) == Some(&b'/'))
+            .map(|(k, v)| (k.as_str(), v));
+        ancestors.chain(below)
     }
 
     /// FIFO per conflict: a grant to `owner` at `level` on `path` must not pass a request of

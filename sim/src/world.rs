@@ -185,12 +185,13 @@ enum Ev {
         t: usize,
         gen: u64,
     },
+    // Boxed: a connection is the largest payload, and every queued event pays its size.
     Connect {
-        conn: Conn,
+        conn: Box<Conn>,
     },
     TransferDone {
         handler: usize,
-        conn: Conn,
+        conn: Box<Conn>,
         outcome: Transfer,
     },
     JobSubmit {
@@ -435,12 +436,12 @@ impl World {
             Ev::Finish { t, gen } => self.finish(t, gen),
             Ev::Commit { t, gen } => self.commit_meta(t, gen),
             Ev::Renew { t, gen } => self.renew(t, gen),
-            Ev::Connect { conn } => self.on_connect(conn),
+            Ev::Connect { conn } => self.on_connect(*conn),
             Ev::TransferDone {
                 handler,
                 conn,
                 outcome,
-            } => self.transfer_done(handler, conn, outcome),
+            } => self.transfer_done(handler, *conn, outcome),
             Ev::JobSubmit { t, gen } => self.job_submit(t, gen),
             Ev::JobDone { job, epoch } => self.job_done(job, epoch),
             Ev::JobDeadline { job } => self.job_deadline(job),
@@ -1148,24 +1149,26 @@ fn subtree(path: &LockPath) -> &str {
     &text[..cut]
 }
 
+/// `/studio/s<session>` followed by `tail`, built in one buffer and validated once (this runs
+/// for every operation, so no chain of `join`s).
+fn studio_path(session: u32, tail: std::fmt::Arguments<'_>) -> LockPath {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(48);
+    let _ = write!(text, "/studio/s{session}{tail}");
+    LockPath::parse(&text).unwrap_or_else(|_| LockPath::root())
+}
+
 fn session_path(session: u32) -> LockPath {
-    LockPath::root()
-        .join("studio")
-        .and_then(|p| p.join(&format!("s{session}")))
-        .unwrap_or_else(|_| LockPath::root())
+    studio_path(session, format_args!(""))
 }
 
 /// The session's metadata file, which an editor holds for minutes.
 fn meta_path(session: u32) -> LockPath {
-    session_path(session)
-        .join("session.xml")
-        .unwrap_or_else(|_| LockPath::root())
+    studio_path(session, format_args!("/session.xml"))
 }
 
 fn image_path(session: u32, image: u64) -> LockPath {
-    session_path(session)
-        .join(&format!("img-{image}.jpg"))
-        .unwrap_or_else(|_| LockPath::root())
+    studio_path(session, format_args!("/img-{image}.jpg"))
 }
 
 /// The checksum a whole image must arrive with.

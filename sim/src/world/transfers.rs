@@ -68,6 +68,7 @@ impl World {
     /// Opens a connection: it reaches the server one network delay later.
     pub(super) fn connect(&mut self, conn: Conn) {
         let at = self.now + ms(self.w.network_ms);
+        let conn = Box::new(conn);
         self.queue.push(at, Ev::Connect { conn });
     }
 
@@ -93,7 +94,7 @@ impl World {
         let (outcome, dur) = self.draw_transfer();
         let ev = Ev::TransferDone {
             handler: a.handler,
-            conn: a.conn,
+            conn: Box::new(a.conn),
             outcome,
         };
         self.queue.push(self.now + dur, ev);
