@@ -97,7 +97,7 @@ pub fn text(summary: &Value) -> String {
     if let Some(lat) = summary["latency"].as_object() {
         for (op, v) in lat {
             out.push_str(&format!(
-                "  {op:<7} n={:<6} p50 {:>8.1} ms  p99 {:>8.1} ms  max {:>8.1} ms\n",
+                "  {op:<14} n={:<6} p50 {:>8.1} ms  p99 {:>8.1} ms  max {:>8.1} ms\n",
                 v["count"],
                 v["p50_ms"].as_f64().unwrap_or(0.0),
                 v["p99_ms"].as_f64().unwrap_or(0.0),
@@ -105,6 +105,7 @@ pub fn text(summary: &Value) -> String {
             ));
         }
     }
+    out.push_str(&figures(summary));
     for v in summary["invariants"]["list"]
         .as_array()
         .into_iter()
@@ -113,6 +114,60 @@ pub fn text(summary: &Value) -> String {
         out.push_str(&format!(
             "  VIOLATION {} at {} ns: {}\n",
             v["invariant"], v["at"], v["detail"]
+        ));
+    }
+    out
+}
+
+/// The one-line figures under the latency table: contention, jobs, transfers, faults, speed.
+fn figures(summary: &Value) -> String {
+    let c = &summary["counters"];
+    let n = |k: &str| c[k].as_u64().unwrap_or(0);
+    let mut out = String::new();
+    let hottest: Vec<String> = summary["contention"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .take(3)
+        .map(|r| {
+            format!(
+                "{} {} waits / {} timeouts",
+                r["subtree"].as_str().unwrap_or("?"),
+                r["waits"],
+                r["timeouts"]
+            )
+        })
+        .collect();
+    if !hottest.is_empty() {
+        out.push_str(&format!("contention: {}\n", hottest.join("; ")));
+    }
+    out.push_str(&format!(
+        "server: {} lock waits, {} timeouts, {} lease expiries, {} fencing rejections; jobs {} done, {} pending replies; transfers {} retried, {} waited for a handler (p99 {} ms)\n",
+        n("server.waits"),
+        n("server.timeouts"),
+        n("lease.expiries"),
+        n("fence.rejections"),
+        n("jobs.done"),
+        n("jobs.pending"),
+        n("transfer.retries"),
+        n("transfer.backlog_waits"),
+        summary["accept_wait"]["p99_ms"]
+    ));
+    let faults: Vec<String> = c
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some(format!("{}={v}", k.strip_prefix("fault.")?)))
+        .collect();
+    if !faults.is_empty() {
+        out.push_str(&format!("faults: {}\n", faults.join(" ")));
+    }
+    if let Some(eps) = summary["wall_clock"]["events_per_second"].as_f64() {
+        let ratio = summary["wall_clock"]["simulated_to_wall"]
+            .as_f64()
+            .unwrap_or(0.0);
+        out.push_str(&format!(
+            "speed: {eps:.0} events/s, {ratio:.0}x real time\n"
         ));
     }
     out
