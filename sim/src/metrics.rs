@@ -47,12 +47,39 @@ fn histogram() -> Histogram<u64> {
         .unwrap_or_else(|_| unreachable!("constant bounds are valid"))
 }
 
+/// Counters every summary carries, zero or not, so reports and `compare` always find them.
+pub const ALWAYS_REPORTED: [&str; 23] = [
+    "bytes.moved",
+    "fault.client_crash",
+    "fault.client_pause",
+    "fault.connection_reset",
+    "fault.half_open",
+    "fault.server_restart",
+    "fault.slow_disk",
+    "fault.socket_close_client",
+    "fault.socket_close_server",
+    "fence.rejections",
+    "jobs.done",
+    "jobs.pending",
+    "lease.expiries",
+    "lease.renewals",
+    "optimistic.conflicts",
+    "optimistic.failures",
+    "optimistic.retries",
+    "reservation.window_conflicts",
+    "server.deadlocks",
+    "server.timeouts",
+    "server.waits",
+    "transfer.backlog_waits",
+    "transfer.retries",
+];
+
 impl Metrics {
     /// Empty figures.
     pub fn new() -> Metrics {
         Metrics {
             events: 0,
-            counters: BTreeMap::new(),
+            counters: ALWAYS_REPORTED.iter().map(|&k| (k, 0)).collect(),
             latency: BTreeMap::new(),
             lock_wait: BTreeMap::new(),
             throughput: Vec::new(),
