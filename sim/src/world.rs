@@ -419,8 +419,43 @@ impl World {
         for word in [self.now, ev.code()] {
             self.digest = (self.digest ^ word).wrapping_mul(0x0000_0100_0000_01b3);
         }
-        if let Some(trace) = &mut self.trace {
-            trace.push(format!("{:>12.3} ms  {ev:?}", self.now as f64 / 1e6));
+        if self.trace.is_some() {
+            let line = format!(
+                "{:>12.3} ms  {ev:?}{}",
+                self.now as f64 / 1e6,
+                self.context(ev)
+            );
+            if let Some(trace) = &mut self.trace {
+                trace.push(line);
+            }
+        }
+    }
+
+    /// For a trace line: who the event's thread is and what it is doing.
+    fn context(&self, ev: &Ev) -> String {
+        let t = match ev {
+            Ev::Think { t, .. }
+            | Ev::Reserve { t, .. }
+            | Ev::Reply { t, .. }
+            | Ev::LocalGranted { t, .. }
+            | Ev::Finish { t, .. }
+            | Ev::Commit { t, .. }
+            | Ev::Renew { t, .. }
+            | Ev::JobSubmit { t, .. }
+            | Ev::JobPoll { t, .. } => *t,
+            _ => return String::new(),
+        };
+        let th = &self.threads[t];
+        match &th.op {
+            Some(op) => format!(
+                "   [ws {} {} {} {} on {}]",
+                th.ws,
+                th.owner,
+                op.kind.name(),
+                op.level,
+                op.path
+            ),
+            None => format!("   [ws {} {} idle]", th.ws, th.owner),
         }
     }
 
