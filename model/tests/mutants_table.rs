@@ -122,3 +122,99 @@ fn is_empty_only_when_nothing_is_held_or_queued() {
     t.release(b, &s, None, now).unwrap();
     assert!(t.is_empty());
 }
+
+/// Kills `table/tree.rs: replace || with && in Tree::prune`, which prunes a node that was
+/// listed as vacant but is in use again by the time the batch prune runs: the hold on it
+/// would vanish from the tree and a second writer would be let in.
+#[test]
+fn a_path_taken_again_before_the_prune_keeps_its_hold() {
+    let mut t = LockTable::new();
+    let (a, b) = (Owner::new(1), Owner::new(2));
+    let keep = p("/studio/keep");
+    let now = Time::ZERO;
+    let opts = RequestOptions::default();
+    let write = |t: &mut LockTable, o: Owner, path: &LockPath| {
+        t.request(o, path, Level::Write, opts, now).unwrap()
+    };
+    // Released: the node is vacant and waits on the prune list; then taken again.
+    assert!(matches!(write(&mut t, a, &keep), Decision::Granted(_)));
+    t.release(a, &keep, None, now).unwrap();
+    assert!(matches!(write(&mut t, a, &keep), Decision::Granted(_)));
+    // Thousands of other released paths: the prune list overflows and is pruned (often).
+    for i in 0..5_000u64 {
+        let other = p(&format!("/studio/tmp-{i}"));
+        let o = Owner::new(10 + i);
+        assert!(matches!(write(&mut t, o, &other), Decision::Granted(_)));
+        t.release(o, &other, None, now).unwrap();
+    }
+    let holders: Vec<Owner> = t.holders(&keep).iter().map(|h| h.owner).collect();
+    assert_eq!(holders, vec![a], "the hold on {keep} survives the prunes");
+    assert!(
+        matches!(write(&mut t, b, &keep), Decision::Queued(_)),
+        "a second writer got in while {a} holds {keep}"
+    );
+    t.release(a, &keep, None, now).unwrap();
+    let holders: Vec<Owner> = t.holders(&keep).iter().map(|h| h.owner).collect();
+    assert_eq!(holders, vec![b], "the waiting writer is granted on release");
+    t.release(b, &keep, None, now).unwrap();
+    assert!(t.is_empty());
+}
+
+fn lease(t: &mut impl LockModel, owner: u64, path: &str, ttl_ms: u64, now: Time) -> u64 {
+    let opts = RequestOptions {
+        timeout: None,
+        ttl: Some(Duration::from_millis(ttl_ms)),
+    };
+    match t.request(Owner::new(owner), &p(path), Level::Write, opts, now) {
+        Ok(Decision::Granted(g)) => g.fence,
+        other => panic!("lease {owner} on {path}: {other:?}"),
+    }
+}
+
+/// An expiry reported to its owner is forgotten at once; the others stay remembered until
+/// `EXPIRED_MEMORY` newer expiries push them out, oldest first.
+fn reported_expiry_leaves_the_rest_in_order(t: &mut impl LockModel, name: &str) {
+    let ms = |n: u64| Time::ZERO.saturating_add(Duration::from_millis(n));
+    let fence_a = lease(t, 1, "/a", 1, Time::ZERO);
+    lease(t, 2, "/b", 2, Time::ZERO);
+    t.advance(ms(3));
+    let b = Owner::new(2);
+    assert!(
+        matches!(
+            t.release(b, &p("/b"), None, ms(3)),
+            Err(LockError::LeaseExpired { .. })
+        ),
+        "{name}: the first release after expiry reports it"
+    );
+    assert!(
+        matches!(
+            t.release(b, &p("/b"), None, ms(3)),
+            Err(LockError::NotHeld { .. })
+        ),
+        "{name}: and only once"
+    );
+    let a = Owner::new(1);
+    assert!(matches!(
+        t.check_fence(a, &p("/a"), fence_a),
+        Err(LockError::LeaseExpired { .. })
+    ));
+    for i in 0..EXPIRED_MEMORY as u64 {
+        lease(t, 100 + i, &format!("/f{i}"), 1, ms(3));
+    }
+    t.advance(ms(10));
+    let forgotten = t.check_fence(a, &p("/a"), fence_a);
+    assert!(
+        matches!(forgotten, Err(LockError::StaleFence { .. })),
+        "{name}: {} newer expiries should push /a out of the memory, got {forgotten:?}",
+        EXPIRED_MEMORY
+    );
+}
+
+/// Kills `reference.rs: replace != with == in ReferenceTable::missing` (reporting one expiry
+/// dropped every other from the eviction order, so they were remembered forever), and checks
+/// `LockTable` the same way.
+#[test]
+fn reporting_an_expiry_keeps_the_eviction_order_of_the_others() {
+    reported_expiry_leaves_the_rest_in_order(&mut ReferenceTable::new(), "reference");
+    reported_expiry_leaves_the_rest_in_order(&mut LockTable::new(), "table");
+}

@@ -1,0 +1,33 @@
+//! Tests written to kill mutants that `cargo mutants` found surviving in `model/src/path.rs`
+//! (see `reports/mutation.md`). Public API only.
+
+use lockstudio::LockPath;
+
+fn p(s: &str) -> LockPath {
+    LockPath::parse(s).unwrap()
+}
+
+/// Kills `path.rs: replace <impl Debug for LockPath>::fmt with Ok(Default::default())`:
+/// `{:?}` of a path is its quoted text (what assertion messages and traces show).
+#[test]
+fn lock_path_debug_is_its_quoted_text() {
+    let path = p("/studio/s1/img-7");
+    assert_eq!(format!("{path:?}"), "\"/studio/s1/img-7\"");
+    assert_eq!(
+        format!("{:?}", vec![path.clone()]),
+        "[\"/studio/s1/img-7\"]"
+    );
+    assert_eq!(format!("{:?}", p("/")), "\"/\"");
+}
+
+/// Kills `path.rs: replace == with != in LockPath::depth` (which counted the non-`/` bytes):
+/// the depth is the number of segments.
+#[test]
+fn depth_counts_segments() {
+    assert_eq!(p("/").depth(), 0);
+    assert_eq!(p("/s").depth(), 1);
+    assert_eq!(p("/studio").depth(), 1);
+    assert_eq!(p("/studio/s1/img-7").depth(), 3);
+    let deep = p("/a/b/c/d/e");
+    assert_eq!(deep.depth(), deep.segments().count());
+}
