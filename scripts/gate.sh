@@ -44,10 +44,20 @@ shuttle() {
     --test shuttle_locks --test shuttle_services -- --nocapture --test-threads=2
 }
 
+# The simulator as a correctness gate: a short sweep of every shipped workload (release build;
+# any invariant violation fails the stage and prints the failing seed's replay command).
+sim_sweeps() {
+  cargo build -q --release -p lockstudio-sim
+  for w in specs/workloads/*.toml; do
+    ./target/release/lockstudio sweep --seeds 1..21 --workload "$w"
+  done
+}
+
 stage fmt           cargo fmt --all -- --check
 stage clippy        cargo clippy --workspace --all-targets -- -D warnings
 stage clippy-models clippy_models
 stage test          cargo test --workspace
+stage sim-sweeps   sim_sweeps
 stage shuttle       shuttle
 stage loom          loom
 # Every planted bug must be caught by some checker. --first stops at the first checker that
