@@ -218,3 +218,73 @@ fn reporting_an_expiry_keeps_the_eviction_order_of_the_others() {
     reported_expiry_leaves_the_rest_in_order(&mut ReferenceTable::new(), "reference");
     reported_expiry_leaves_the_rest_in_order(&mut LockTable::new(), "table");
 }
+
+/// Holds `path` for each `(owner, path)` in `holds`, queues each `(owner, path)` of `waits`,
+/// then asks for `last` and returns the `Deadlock` cycle it is refused with.
+fn deadlock_cycle(
+    t: &mut impl LockModel,
+    holds: &[(u64, &str)],
+    waits: &[(u64, &str)],
+    last: (u64, &str),
+) -> Vec<Owner> {
+    let now = Time::ZERO;
+    let opts = RequestOptions::default();
+    for &(o, path) in holds {
+        let d = t.request(Owner::new(o), &p(path), Level::Write, opts, now);
+        assert!(
+            matches!(d, Ok(Decision::Granted(_))),
+            "{o} on {path}: {d:?}"
+        );
+    }
+    for &(o, path) in waits {
+        let d = t.request(Owner::new(o), &p(path), Level::Write, opts, now);
+        assert!(matches!(d, Ok(Decision::Queued(_))), "{o} on {path}: {d:?}");
+    }
+    match t.request(Owner::new(last.0), &p(last.1), Level::Write, opts, now) {
+        Err(LockError::Deadlock { cycle }) => cycle,
+        other => panic!("expected a deadlock, got {other:?}"),
+    }
+}
+
+/// Kills `reference.rs: replace == with != in ReferenceTable::closes_cycle` (the cycle was
+/// cut short or repeated the requester): a refused request names the whole wait-for cycle,
+/// starting at the requester, each owner once, in both tables.
+#[test]
+fn deadlock_names_the_whole_cycle_from_the_requester() {
+    let o = Owner::new;
+    for (name, two, three) in [
+        (
+            "reference",
+            deadlock_cycle(
+                &mut ReferenceTable::new(),
+                &[(1, "/a"), (2, "/b")],
+                &[(1, "/b")],
+                (2, "/a"),
+            ),
+            deadlock_cycle(
+                &mut ReferenceTable::new(),
+                &[(1, "/a"), (2, "/b"), (3, "/c")],
+                &[(1, "/b"), (2, "/c")],
+                (3, "/a"),
+            ),
+        ),
+        (
+            "table",
+            deadlock_cycle(
+                &mut LockTable::new(),
+                &[(1, "/a"), (2, "/b")],
+                &[(1, "/b")],
+                (2, "/a"),
+            ),
+            deadlock_cycle(
+                &mut LockTable::new(),
+                &[(1, "/a"), (2, "/b"), (3, "/c")],
+                &[(1, "/b"), (2, "/c")],
+                (3, "/a"),
+            ),
+        ),
+    ] {
+        assert_eq!(two, vec![o(2), o(1)], "{name}: two-cycle");
+        assert_eq!(three, vec![o(3), o(1), o(2)], "{name}: three-cycle");
+    }
+}

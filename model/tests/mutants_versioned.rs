@@ -1,7 +1,7 @@
 //! Tests written to kill mutants that `cargo mutants` found surviving in
 //! `model/src/versioned.rs` (see `reports/mutation.md`). Public API only.
 
-use lockstudio::versioned::{RetryPolicy, Version, VersionedStore};
+use lockstudio::versioned::{RetryPolicy, Version, VersionedStore, Versions};
 use std::time::{Duration, Instant};
 
 /// Kills `versioned.rs: replace VersionedStore::version -> Version with Default::default()`:
@@ -67,4 +67,23 @@ fn update_sleeps_the_backoff_between_attempts() {
 fn versioned_store_debug_names_the_type() {
     let store = VersionedStore::<&str, u32>::new();
     assert_eq!(format!("{store:?}"), "VersionedStore { .. }");
+}
+
+/// Kills `versioned.rs: replace <impl Display for Version>::fmt with Ok(Default::default())`:
+/// versions print as `v<n>` (conflict and retry messages show them).
+#[test]
+fn version_displays_as_v_number() {
+    assert_eq!(Version(3).to_string(), "v3");
+    assert_eq!(Version::ABSENT.to_string(), "v0");
+}
+
+/// Kills `versioned.rs: replace Versions::is_empty -> bool with false`.
+#[test]
+fn versions_is_empty_until_a_commit() {
+    let mut versions = Versions::new();
+    assert!(versions.is_empty());
+    assert_eq!(versions.len(), 0);
+    versions.insert("job", 1u32).unwrap();
+    assert!(!versions.is_empty());
+    assert_eq!(versions.len(), 1);
 }
