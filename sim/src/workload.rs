@@ -115,6 +115,9 @@ pub struct Mix {
     /// Delete a whole session: delete reservation on its directory (default 0).
     #[serde(default)]
     pub delete_session: u32,
+    /// List a session: read reservation on its directory (default 0).
+    #[serde(default)]
+    pub browse: u32,
 }
 
 /// Fault rates. Per-transfer faults are probabilities; the others are rates per workstation
@@ -261,7 +264,15 @@ impl Workload {
             return Err("heal_seconds must leave time for two lease TTLs and a restart".into());
         }
         let m = &self.mix;
-        let weights = [m.shoot, m.view, m.edit, m.delete, m.job, m.delete_session];
+        let weights = [
+            m.shoot,
+            m.view,
+            m.edit,
+            m.delete,
+            m.job,
+            m.delete_session,
+            m.browse,
+        ];
         if weights.iter().map(|&w| u64::from(w)).sum::<u64>() == 0 {
             return Err("mix: at least one weight must be positive".into());
         }
@@ -296,7 +307,7 @@ impl Workload {
     /// Total of the operation weights (validated to fit a `u32`).
     pub fn mix_total(&self) -> u32 {
         let m = &self.mix;
-        m.shoot + m.view + m.edit + m.delete + m.job + m.delete_session
+        m.shoot + m.view + m.edit + m.delete + m.job + m.delete_session + m.browse
     }
 
     /// A stable hash of the workload's content, for reports and baselines.

@@ -38,6 +38,8 @@ pub enum OpKind {
     Job,
     /// Delete a whole session: a delete reservation on its directory.
     DeleteSession,
+    /// List a session: a read reservation on its directory.
+    Browse,
 }
 
 impl OpKind {
@@ -50,6 +52,7 @@ impl OpKind {
             OpKind::Delete => "delete",
             OpKind::Job => "job",
             OpKind::DeleteSession => "delete_session",
+            OpKind::Browse => "browse",
         }
     }
 
@@ -68,6 +71,8 @@ impl OpKind {
             (OpKind::Job, false) => "ops.job.failed",
             (OpKind::DeleteSession, true) => "ops.delete_session.done",
             (OpKind::DeleteSession, false) => "ops.delete_session.failed",
+            (OpKind::Browse, true) => "ops.browse.done",
+            (OpKind::Browse, false) => "ops.browse.failed",
         }
     }
 }
@@ -578,20 +583,24 @@ impl World {
 
     fn pick_op(&mut self) -> Op {
         let m = &self.w.mix;
-        let r = self.rng.workload.gen_range(0..self.w.mix_total());
-        let mut kind = if r < m.shoot {
-            OpKind::Shoot
-        } else if r < m.shoot + m.view {
-            OpKind::View
-        } else if r < m.shoot + m.view + m.edit {
-            OpKind::Edit
-        } else if r < m.shoot + m.view + m.edit + m.delete {
-            OpKind::Delete
-        } else if r < m.shoot + m.view + m.edit + m.delete + m.job {
-            OpKind::Job
-        } else {
-            OpKind::DeleteSession
-        };
+        let weights = [
+            (OpKind::Shoot, m.shoot),
+            (OpKind::View, m.view),
+            (OpKind::Edit, m.edit),
+            (OpKind::Delete, m.delete),
+            (OpKind::Job, m.job),
+            (OpKind::DeleteSession, m.delete_session),
+            (OpKind::Browse, m.browse),
+        ];
+        let mut r = self.rng.workload.gen_range(0..self.w.mix_total());
+        let mut kind = OpKind::View;
+        for (k, w) in weights {
+            if r < w {
+                kind = k;
+                break;
+            }
+            r -= w;
+        }
         let hot = self.rng.workload.gen_bool(self.w.hot_session_share);
         let session = if hot {
             0
@@ -625,7 +634,7 @@ impl World {
             OpKind::Shoot => (image_path(session, image), Level::Write),
             // Viewing an image reads it; browsing an empty session reads the directory.
             OpKind::View if image != 0 => (image_path(session, image), Level::Read),
-            OpKind::View | OpKind::Job => (session_path(session), Level::Read),
+            OpKind::View | OpKind::Job | OpKind::Browse => (session_path(session), Level::Read),
             OpKind::Edit => (meta_path(session), Level::Write),
             OpKind::Delete => (image_path(session, image), Level::Delete),
             OpKind::DeleteSession => (session_path(session), Level::Delete),
@@ -875,6 +884,7 @@ impl World {
                 self.view_miss(t, gen, ws, image);
             }
             OpKind::Job => {}
+            OpKind::Browse => self.finish(t, gen),
             OpKind::Delete => {
                 self.delete_image(image);
                 self.finish(t, gen);
