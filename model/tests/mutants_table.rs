@@ -288,3 +288,47 @@ fn deadlock_names_the_whole_cycle_from_the_requester() {
         assert_eq!(three, vec![o(3), o(1), o(2)], "{name}: three-cycle");
     }
 }
+
+/// Kills `table/tree.rs: replace && with || in Node::is_vacant` (before `queue`): a node
+/// with nothing held but a request queued on it counted as vacant, was pruned, and the
+/// request was later granted on a node no longer in the tree, invisible to everyone else.
+#[test]
+fn a_node_with_only_a_queued_request_survives_the_prunes() {
+    let mut t = LockTable::new();
+    let (a, b, c) = (Owner::new(1), Owner::new(2), Owner::new(3));
+    let (dir, img) = (p("/studio/s"), p("/studio/s/img"));
+    let now = Time::ZERO;
+    let opts = RequestOptions::default();
+    assert!(matches!(
+        t.request(a, &dir, Level::Write, opts, now),
+        Ok(Decision::Granted(_))
+    ));
+    assert!(matches!(
+        t.request(b, &img, Level::Write, opts, now),
+        Ok(Decision::Queued(_))
+    ));
+    for i in 0..5_000u64 {
+        let other = p(&format!("/studio/tmp-{i}"));
+        let o = Owner::new(10 + i);
+        assert!(matches!(
+            t.request(o, &other, Level::Write, opts, now),
+            Ok(Decision::Granted(_))
+        ));
+        t.release(o, &other, None, now).unwrap();
+    }
+    assert_eq!(
+        t.queue(&img).len(),
+        1,
+        "the queued request survives the prunes"
+    );
+    t.release(a, &dir, None, now).unwrap();
+    let holders: Vec<Owner> = t.holders(&img).iter().map(|h| h.owner).collect();
+    assert_eq!(holders, vec![b], "the queued writer is granted on {img}");
+    assert!(
+        matches!(
+            t.request(c, &img, Level::Write, opts, now),
+            Ok(Decision::Queued(_))
+        ),
+        "a second writer got in while {b} holds {img}"
+    );
+}
