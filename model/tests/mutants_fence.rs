@@ -1,7 +1,7 @@
 //! Tests written to kill mutants that `cargo mutants` found surviving in `model/src/fence.rs`
 //! (see `reports/mutation.md`). Public API only.
 
-use lockstudio::fence::SharedFencedStore;
+use lockstudio::fence::{FencedStore, SharedFencedStore};
 
 /// Kills `fence.rs: replace <impl Clone for SharedFencedStore>::clone with
 /// Default::default()`: a clone is a second handle on the same store (same values, same
@@ -39,4 +39,28 @@ fn shared_store_clones_share_values_and_fences() {
         "token 6 is still current"
     );
     assert!(store.write("img", 5, 1).is_err());
+}
+
+/// Kills `fence.rs: replace FencedStore::is_empty -> bool with true` and `replace
+/// SharedFencedStore::fence -> Fence with Default::default()`.
+#[test]
+fn store_emptiness_and_fences_are_reported() {
+    let mut store = FencedStore::new();
+    assert!(store.is_empty());
+    store.write("img", 7, 70).unwrap();
+    assert!(!store.is_empty());
+    assert_eq!(store.len(), 1);
+    store.delete("img", 8).unwrap();
+    assert!(
+        store.is_empty(),
+        "a deleted value leaves only its fence behind"
+    );
+    assert_eq!(store.fence("img").highest(), Some(8));
+
+    let shared = SharedFencedStore::new();
+    assert_eq!(shared.fence("img").highest(), None);
+    shared.write("img", 5, 50).unwrap();
+    assert_eq!(shared.fence("img").highest(), Some(5));
+    assert!(shared.fence("img").check(4).is_err());
+    assert!(shared.fence("img").check(5).is_ok());
 }

@@ -31,3 +31,15 @@ fn depth_counts_segments() {
     let deep = p("/a/b/c/d/e");
     assert_eq!(deep.depth(), deep.segments().count());
 }
+
+/// Kills `path.rs: replace > with >= in validate` (segment length): a segment of exactly
+/// `MAX_SEGMENT_LEN` bytes is valid, one byte more is not.
+#[test]
+fn segment_length_limit_is_inclusive() {
+    use lockstudio::path::MAX_SEGMENT_LEN;
+    let longest = "x".repeat(MAX_SEGMENT_LEN);
+    let path = LockPath::parse(&format!("/s/{longest}")).expect("a segment at the limit");
+    assert_eq!(path.depth(), 2);
+    let too_long = "x".repeat(MAX_SEGMENT_LEN + 1);
+    assert!(LockPath::parse(&format!("/s/{too_long}")).is_err());
+}

@@ -332,3 +332,53 @@ fn a_node_with_only_a_queued_request_survives_the_prunes() {
         "a second writer got in while {b} holds {img}"
     );
 }
+
+/// Kills `table/lock_table.rs: replace LockTable::waiting -> Option<QueuedInfo> with None`:
+/// a queued request can be looked up by its ticket until it is granted.
+#[test]
+fn waiting_describes_a_queued_ticket() {
+    let mut t = LockTable::new();
+    let (a, b, s) = (Owner::new(1), Owner::new(2), p("/s"));
+    let now = Time::ZERO;
+    let opts = RequestOptions::default();
+    assert!(matches!(
+        t.request(a, &s, Level::Write, opts, now),
+        Ok(Decision::Granted(_))
+    ));
+    let d = t.request(b, &s, Level::Write, opts, now);
+    let Ok(Decision::Queued(ticket)) = d else {
+        panic!("the second writer should queue: {d:?}");
+    };
+    let info = t.waiting(ticket).expect("a queued ticket is waiting");
+    assert_eq!((info.owner, info.level), (b, Level::Write));
+    assert_eq!(t.queue(&s), vec![info]);
+    t.release(a, &s, None, now).unwrap();
+    assert_eq!(t.waiting(ticket), None, "granted: no longer waiting");
+}
+
+fn expired_memory_covers_only_expired_tokens(t: &mut impl LockModel, name: &str) {
+    let fence = lease(t, 1, "/a", 1, Time::ZERO);
+    t.advance(Time::ZERO.saturating_add(Duration::from_millis(2)));
+    let a = Owner::new(1);
+    assert!(
+        matches!(
+            t.check_fence(a, &p("/a"), fence),
+            Err(LockError::LeaseExpired { .. })
+        ),
+        "{name}: the expired token"
+    );
+    let later = t.check_fence(a, &p("/a"), fence + 1_000);
+    assert!(
+        matches!(later, Err(LockError::StaleFence { .. })),
+        "{name}: a token the lease never had, got {later:?}"
+    );
+}
+
+/// Kills `reference.rs: replace match guard token <= fence with true in check_fence`: the
+/// memory of an expired lease covers only the tokens that lease was granted; a higher token
+/// is merely stale, in both tables.
+#[test]
+fn expired_memory_covers_only_the_expired_tokens() {
+    expired_memory_covers_only_expired_tokens(&mut ReferenceTable::new(), "reference");
+    expired_memory_covers_only_expired_tokens(&mut LockTable::new(), "table");
+}

@@ -87,3 +87,16 @@ fn versions_is_empty_until_a_commit() {
     assert!(!versions.is_empty());
     assert_eq!(versions.len(), 1);
 }
+
+/// Kills `versioned.rs: replace Versions::iter with ::std::iter::empty()`.
+#[test]
+fn versions_iter_lists_every_key_with_its_version() {
+    let mut versions = Versions::new();
+    let v1 = versions.insert("a", 1u32).unwrap();
+    versions.insert("b", 2u32).unwrap();
+    versions.commit("a", v1, 10).unwrap();
+    let mut all: Vec<(&str, u32, Version)> =
+        versions.iter().map(|(k, v, ver)| (*k, *v, ver)).collect();
+    all.sort();
+    assert_eq!(all, vec![("a", 10, Version(2)), ("b", 2, Version(1))]);
+}
