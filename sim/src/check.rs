@@ -130,11 +130,17 @@ impl Checker {
         }
     }
 
-    /// A recorded hold ended (released, or its lease expired).
-    pub fn hold_ended(&mut self, owner: Owner, path: &LockPath) {
+    /// A recorded acquisition ended: one at `level` (a release), or with `None` every one of
+    /// `owner` on `path` (its lease expired).
+    pub fn hold_ended(&mut self, owner: Owner, path: &LockPath, level: Option<Level>) {
         if let Some(list) = self.held.get_mut(path.as_str()) {
-            if let Some(i) = list.iter().position(|(o, _)| *o == owner) {
-                list.swap_remove(i);
+            match level {
+                Some(l) => {
+                    if let Some(i) = list.iter().position(|e| *e == (owner, l)) {
+                        list.swap_remove(i);
+                    }
+                }
+                None => list.retain(|(o, _)| *o != owner),
             }
             if list.is_empty() {
                 self.held.remove(path.as_str());
@@ -192,20 +198,22 @@ impl Checker {
 
     /// Notes a lease expiry (for the fencing check); the hold ends.
     pub fn expired(&mut self, owner: Owner, path: &LockPath, fence: u64, at: Nanos) {
-        self.hold_ended(owner, path);
+        self.hold_ended(owner, path, None);
         self.expiries
             .entry((owner, path.clone()))
             .or_default()
             .push((fence, at));
     }
 
-    /// Fencing: tokens accepted for a session never go down, and no write is accepted under a
-    /// lease (of `owner` on `path`) that had already expired.
+    /// Fencing: write tokens accepted for a session never go down, and no write is accepted
+    /// once the lease it was done under (of `owner` on `path`, granted with `lease_token`)
+    /// had expired.
     pub fn fenced_write(
         &mut self,
         session: u32,
         owner: Owner,
         path: &LockPath,
+        lease_token: u64,
         token: u64,
         at: Nanos,
     ) {
@@ -222,7 +230,7 @@ impl Checker {
             .get(&(owner, path.clone()))
             .is_some_and(|list| {
                 list.iter()
-                    .any(|&(fence, when)| fence >= token && when <= at)
+                    .any(|&(fence, when)| fence >= lease_token && when <= at)
             });
         if expired {
             self.fail(
@@ -372,8 +380,8 @@ mod tests {
         assert_eq!(c.violations.len(), 5, "the root covers every hold below it");
         c.granted(Owner::new(5), &p("/s0"), Level::Delete, 3);
         assert_eq!(c.violations.len(), 6, "/s0 is not below /s, only below /");
-        c.hold_ended(Owner::new(4), &p("/"));
-        c.hold_ended(Owner::new(1), &p("/s"));
+        c.hold_ended(Owner::new(4), &p("/"), None);
+        c.hold_ended(Owner::new(1), &p("/s"), Some(Level::Write));
         c.granted(Owner::new(6), &p("/s"), Level::Read, 4);
         assert_eq!(c.violations.len(), 6, "released holds no longer count");
         assert_eq!(c.holds_standing(), 4);
@@ -445,14 +453,14 @@ mod tests {
     fn fencing_check_bites() {
         let mut c = Checker::default();
         let meta = p("/studio/s1/session.xml");
-        c.fenced_write(1, Owner::new(1), &meta, 10, 5);
-        c.fenced_write(1, Owner::new(2), &meta, 7, 6);
+        c.fenced_write(1, Owner::new(1), &meta, 9, 10, 5);
+        c.fenced_write(1, Owner::new(2), &meta, 6, 7, 6);
         assert_eq!(c.violations.len(), 1);
         let meta = p("/studio/s2/session.xml");
         c.expired(Owner::new(3), &meta, 20, 100);
-        c.fenced_write(2, Owner::new(3), &meta, 19, 90);
+        c.fenced_write(2, Owner::new(3), &meta, 19, 19, 90);
         assert_eq!(c.violations.len(), 1, "a write before the expiry is fine");
-        c.fenced_write(2, Owner::new(3), &meta, 20, 150);
+        c.fenced_write(2, Owner::new(3), &meta, 20, 21, 150);
         assert_eq!(c.violations.len(), 2);
         assert_eq!(c.violations[1].invariant, "fencing");
     }

@@ -90,6 +90,12 @@ struct Op {
     meta_read: Option<(u64, lockstudio::versioned::Version)>,
     commit_tries: u32,
     job_work: Option<(Pool, Nanos)>,
+    /// The token of the operation's first grant: an editor's read, which must still be live
+    /// when its fenced write lands.
+    first_fence: Option<u64>,
+    /// An editor asked to upgrade its read to a write / holds both.
+    upgrading: bool,
+    upgraded: bool,
 }
 
 #[derive(Debug)]
@@ -190,6 +196,10 @@ enum Ev {
         t: usize,
         gen: u64,
     },
+    Upgrade {
+        t: usize,
+        gen: u64,
+    },
     // Boxed: a connection is the largest payload, and every queued event pays its size.
     Connect {
         conn: Box<Conn>,
@@ -252,6 +262,7 @@ impl Ev {
             Ev::Finish { .. } => 6,
             Ev::Commit { .. } => 7,
             Ev::Renew { .. } => 8,
+            Ev::Upgrade { .. } => 24,
             Ev::Connect { .. } => 9,
             Ev::TransferDone { .. } => 10,
             Ev::ServerTick => 11,
@@ -446,6 +457,7 @@ impl World {
             | Ev::Finish { t, .. }
             | Ev::Commit { t, .. }
             | Ev::Renew { t, .. }
+            | Ev::Upgrade { t, .. }
             | Ev::JobSubmit { t, .. }
             | Ev::JobPoll { t, .. } => *t,
             _ => return String::new(),
@@ -476,6 +488,7 @@ impl World {
             Ev::Finish { t, gen } => self.finish(t, gen),
             Ev::Commit { t, gen } => self.commit_meta(t, gen),
             Ev::Renew { t, gen } => self.renew(t, gen),
+            Ev::Upgrade { t, gen } => self.upgrade(t, gen),
             Ev::Connect { conn } => self.on_connect(*conn),
             Ev::TransferDone {
                 handler,
@@ -635,7 +648,9 @@ impl World {
             // Viewing an image reads it; browsing an empty session reads the directory.
             OpKind::View if image != 0 => (image_path(session, image), Level::Read),
             OpKind::View | OpKind::Job | OpKind::Browse => (session_path(session), Level::Read),
-            OpKind::Edit => (meta_path(session), Level::Write),
+            // An editor reviews under a read and upgrades to a write to save (two editors
+            // saving at once is the classic upgrade deadlock the table reports).
+            OpKind::Edit => (meta_path(session), Level::Read),
             OpKind::Delete => (image_path(session, image), Level::Delete),
             OpKind::DeleteSession => (session_path(session), Level::Delete),
         };
@@ -651,6 +666,9 @@ impl World {
             meta_read: None,
             commit_tries: 0,
             job_work,
+            first_fence: None,
+            upgrading: false,
+            upgraded: false,
         }
     }
 
@@ -860,6 +878,9 @@ impl World {
             return;
         };
         op.fence = Some(fence);
+        op.first_fence.get_or_insert(fence);
+        let upgraded = std::mem::take(&mut op.upgrading);
+        op.upgraded |= upgraded;
         let (kind, session, image) = (op.kind, op.session, op.image);
         let ws = self.threads[t].ws;
         match kind {
@@ -869,12 +890,13 @@ impl World {
                 self.queue
                     .push(self.now + ms(self.w.write_ms), Ev::Commit { t, gen });
             }
+            OpKind::Edit if upgraded => self.commit_meta(t, gen),
             OpKind::Edit => {
                 self.read_meta(t, session);
                 self.queue
                     .push(self.now + ms(self.w.lease_ttl_ms / 2), Ev::Renew { t, gen });
                 self.queue
-                    .push(self.now + ms(self.w.edit_hold_ms), Ev::Commit { t, gen });
+                    .push(self.now + ms(self.w.edit_hold_ms), Ev::Upgrade { t, gen });
             }
             OpKind::View => {
                 if image == 0 || self.stations[ws].cache.contains(&image) {
@@ -965,16 +987,31 @@ impl World {
         }
     }
 
-    /// The server accepts an editor's write only with a live lease and a fresh token.
+    /// The editor's review is over: it asks to upgrade its read to a write.
+    fn upgrade(&mut self, t: usize, gen: u64) {
+        if !self.live(t, gen, &Ev::Upgrade { t, gen }) {
+            return;
+        }
+        if let Some(op) = &mut self.threads[t].op {
+            op.level = Level::Write;
+            op.upgrading = true;
+        }
+        self.send_reserve(t, gen);
+    }
+
+    /// The server accepts an editor's write only while the hold its edit began under (its
+    /// first token) is still live, and with a write token no older than the session's fence.
     fn fenced_write_ok(&mut self, t: usize, op: &Op) -> bool {
         let owner = self.threads[t].owner;
-        let Some(token) = op.fence else { return false };
+        let (Some(first), Some(token)) = (op.first_fence, op.fence) else {
+            return false;
+        };
         self.server.table.advance(time(self.now));
         self.server_effects(None);
         if self
             .server
             .table
-            .check_fence(owner, &op.path, token)
+            .check_fence(owner, &op.path, first)
             .is_err()
         {
             return false;
@@ -984,7 +1021,7 @@ impl World {
             return false;
         }
         self.check
-            .fenced_write(op.session, owner, &op.path, token, self.now);
+            .fenced_write(op.session, owner, &op.path, first, token, self.now);
         true
     }
 
@@ -1042,12 +1079,18 @@ impl World {
             return;
         };
         if op.fence.take().is_some() {
-            let ev = Ev::ReleaseAtServer {
-                owner,
-                path: op.path.clone(),
-                level: op.level,
+            // An editor holds a read, plus a write once its upgrade was granted.
+            let levels = match (op.kind, op.upgraded) {
+                (OpKind::Edit, true) => [Some(Level::Write), Some(Level::Read)],
+                (OpKind::Edit, false) => [Some(Level::Read), None],
+                _ => [Some(op.level), None],
             };
-            self.queue.push(self.now + ms(self.w.network_ms), ev);
+            let at = self.now + ms(self.w.network_ms);
+            for level in levels.into_iter().flatten() {
+                let path = op.path.clone();
+                self.queue
+                    .push(at, Ev::ReleaseAtServer { owner, path, level });
+            }
         }
         if std::mem::take(&mut op.local_held) {
             let path = op.path.clone();
@@ -1073,7 +1116,7 @@ impl World {
             .table
             .release(owner, path, Some(level), time(self.now))
         {
-            Ok(_) => self.check.hold_ended(owner, path),
+            Ok(_) => self.check.hold_ended(owner, path, Some(level)),
             Err(LockError::LeaseExpired { .. }) => {
                 self.metrics.count("server.release_after_expiry")
             }

@@ -235,3 +235,14 @@ fn huge_durations_are_rejected_before_any_arithmetic() {
         }
     }
 }
+
+#[test]
+fn editors_saving_at_once_get_deadlock_errors_and_the_run_stays_clean() {
+    let mut w = short(shipped("hot-session"));
+    w.mix.edit *= 10;
+    let r = simulate(&w, 2, false);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    let get = |k: &str| r.metrics.counters.get(k).copied().unwrap_or(0);
+    assert!(get("server.deadlocks") > 0, "two upgraders never met");
+    assert!(get("ops.edit.done") > 0, "some edits must still succeed");
+}
