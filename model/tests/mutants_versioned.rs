@@ -4,13 +4,17 @@
 use lockstudio::versioned::{RetryPolicy, Version, VersionedStore, Versions};
 use std::time::{Duration, Instant};
 
-/// Kills `versioned.rs: replace VersionedStore::version -> Version with Default::default()`:
-/// the shared store reports each key's current version, not `ABSENT`.
+/// Kills `versioned.rs: replace VersionedStore::version -> Version with Default::default()`
+/// and `replace VersionedStore::is_empty -> bool with true`: the shared store reports each
+/// key's current version, not `ABSENT`, and is not empty once a key is committed.
 #[test]
 fn shared_store_reports_current_versions() {
     let store = VersionedStore::new();
     assert_eq!(store.version("job"), Version::ABSENT);
+    assert!(store.is_empty());
     let v1 = store.insert("job", 1u32).unwrap();
+    assert!(!store.is_empty());
+    assert_eq!(store.len(), 1);
     assert_eq!(v1, Version(1));
     assert_eq!(store.version("job"), v1);
     let v2 = store.commit("job", v1, 2).unwrap();
