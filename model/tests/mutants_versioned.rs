@@ -5,13 +5,14 @@ use lockstudio::versioned::{RetryPolicy, Version, VersionedStore, Versions};
 use std::time::{Duration, Instant};
 
 /// Kills `versioned.rs: replace VersionedStore::version -> Version with Default::default()`
-/// and `replace VersionedStore::is_empty -> bool with true`: the shared store reports each
-/// key's current version, not `ABSENT`, and is not empty once a key is committed.
+/// and the `is_empty` / `len` mutants: the shared store reports each key's current version,
+/// not `ABSENT`, and counts its keys.
 #[test]
 fn shared_store_reports_current_versions() {
     let store = VersionedStore::new();
     assert_eq!(store.version("job"), Version::ABSENT);
     assert!(store.is_empty());
+    assert_eq!(store.len(), 0);
     let v1 = store.insert("job", 1u32).unwrap();
     assert!(!store.is_empty());
     assert_eq!(store.len(), 1);
@@ -21,6 +22,8 @@ fn shared_store_reports_current_versions() {
     assert_eq!(store.version("job"), v2);
     assert!(v2 > v1);
     assert_eq!(store.version("other"), Version::ABSENT);
+    store.insert("other", 7).unwrap();
+    assert_eq!(store.len(), 2);
     let clone = store.clone();
     assert_eq!(clone.version("job"), v2, "a clone shares the versions");
 }
