@@ -43,3 +43,17 @@ fn segment_length_limit_is_inclusive() {
     let too_long = "x".repeat(MAX_SEGMENT_LEN + 1);
     assert!(LockPath::parse(&format!("/s/{too_long}")).is_err());
 }
+
+/// Kills `path.rs: replace > with >= in validate` (total length): a path of exactly
+/// `MAX_LEN` bytes is valid, one byte more is not.
+#[test]
+fn path_length_limit_is_inclusive() {
+    use lockstudio::path::{MAX_LEN, MAX_SEGMENT_LEN};
+    // Sixteen segments of 255 bytes, each with its slash: exactly 4,096 bytes.
+    let segment = format!("/{}", "x".repeat(MAX_SEGMENT_LEN));
+    let longest = segment.repeat(MAX_LEN / segment.len());
+    assert_eq!(longest.len(), MAX_LEN);
+    let path = LockPath::parse(&longest).expect("a path at the length limit");
+    assert_eq!(path.depth(), MAX_LEN / segment.len());
+    assert!(LockPath::parse(&format!("{longest}y")).is_err());
+}

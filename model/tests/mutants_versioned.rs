@@ -107,3 +107,20 @@ fn versions_iter_lists_every_key_with_its_version() {
     all.sort();
     assert_eq!(all, vec![("a", 10, Version(2)), ("b", 2, Version(1))]);
 }
+
+/// Kills `versioned.rs: replace > with >= in RetryPolicy::with_backoff`: both limits are
+/// inclusive (first delay up to the maximum, maximum up to a year).
+#[test]
+fn backoff_limits_are_inclusive() {
+    let year = Duration::from_secs(365 * 24 * 3600);
+    let policy = RetryPolicy::new(2).unwrap();
+    assert!(policy.with_backoff(year, year).is_ok(), "a year is allowed");
+    assert!(policy
+        .with_backoff(Duration::from_secs(1), year + Duration::from_secs(1))
+        .is_err());
+    let same = Duration::from_millis(5);
+    let p = policy.with_backoff(same, same).expect("first == max");
+    assert_eq!(p.delay_after(1), same);
+    assert_eq!(p.delay_after(3), same);
+    assert!(policy.with_backoff(2 * same, same).is_err());
+}
