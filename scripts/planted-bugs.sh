@@ -154,7 +154,7 @@ for bug in "${BUGS[@]}"; do
 done
 
 {
-  echo "| bug | ${CHECKERS[*]} |" | sed 's/ \([a-z]\)/ | \1/g; s/^| bug |/| bug |/'
+  printf '| bug |'; printf ' %s |' "${CHECKERS[@]}"; echo
   printf '|---|'; for _ in "${CHECKERS[@]}"; do printf -- '---|'; done; echo
   for bug in "${BUGS[@]}"; do
     printf '| `%s` |' "$bug"
@@ -175,7 +175,7 @@ if [ -n "$REPORT" ]; then
     echo "\`LOCKSTUDIO_BUG=<bug>\` and the \`planted-bugs\` feature; \"caught\" means a non-zero exit,"
     echo "followed by the first model that failed and after how many of its executions (loom,"
     echo "shuttle), or the proptest and after how many cases, and the wall time of the run."
-    echo "With no bug planted every checker passes (baseline: $(for c in "${CHECKERS[@]}"; do printf '%s %s; ' "$c" "${BASE[$c]:-n/a}"; done))."
+    echo "With no bug planted every checker passes (baseline: $(for c in "${CHECKERS[@]}"; do printf '%s %s, ' "$c" "${BASE[$c]:-n/a}"; done | sed 's/, $//'))."
     echo
     cat "$LOG/matrix.md"
     echo
