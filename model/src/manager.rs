@@ -52,9 +52,33 @@ struct State {
     slots: FxHashMap<u64, Slot>,
     /// Outcomes held back by the planted `NotifyBeforePublish` bug.
     deferred: Vec<(u64, Outcome)>,
+    /// Whether time passes by itself (a real clock): then some sleeping waiter must wake at
+    /// the table's earliest deadline to process it, or a lease that expires while every
+    /// thread sleeps would never be noticed.
+    clock_runs: bool,
+    /// The earliest deadline a sleeping waiter is timed to wake for.
+    watch: Option<Time>,
 }
 
 impl State {
+    /// If the table's earliest deadline is earlier than any sleeper is timed to wake for,
+    /// wakes one sleeper: it recomputes its timeout from the table and sleeps until then.
+    /// (A waiter that went to sleep when there was no deadline sleeps untimed.)
+    fn poke(&mut self) {
+        if !self.clock_runs {
+            return;
+        }
+        let Some(next) = self.table.next_deadline() else {
+            return;
+        };
+        if self.watch.is_some_and(|w| w <= next) {
+            return;
+        }
+        if let Some(slot) = self.slots.values().next() {
+            slot.wake.notify_one();
+        }
+    }
+
     /// Publishes the outcomes of the table's last call and wakes exactly their waiters.
     fn dispatch(&mut self) {
         for (ticket, outcome) in std::mem::take(&mut self.deferred) {
@@ -90,6 +114,7 @@ impl State {
             slot.outcome = Some(outcome);
             slot.wake.notify_one();
         }
+        self.poke();
     }
 }
 
@@ -159,7 +184,10 @@ impl<C: Clock> LockManager<C> {
     /// A manager reading `clock` (use [`crate::ManualClock`] in tests and model checks, and
     /// call [`LockManager::advance`] after moving it).
     pub fn with_clock(clock: C) -> Self {
-        let state = Mutex::new(State::default());
+        let state = Mutex::new(State {
+            clock_runs: clock.passes_by_itself(),
+            ..State::default()
+        });
         LockManager {
             shared: Arc::new(Shared { state, clock }),
         }
@@ -344,9 +372,16 @@ impl<C: Clock> LockManager<C> {
         wake: &Condvar,
     ) -> (MutexGuard<'a, State>, Outcome) {
         let mut woken = false;
+        let mut timed_for = None;
         loop {
             if let Some(outcome) = st.slots.get_mut(&ticket.0).and_then(|s| s.outcome.take()) {
                 st.slots.remove(&ticket.0);
+                // Leaving: if this waiter was the one timed for the earliest deadline, hand
+                // that duty to another sleeper.
+                if timed_for.is_some() && st.watch == timed_for {
+                    st.watch = None;
+                }
+                st.poke();
                 return (st, outcome);
             }
             if woken && active(Bug::WaitWithoutLoop) {
@@ -365,14 +400,21 @@ impl<C: Clock> LockManager<C> {
                 .filter(|_| self.shared.clock.passes_by_itself());
             st = match deadline {
                 Some(at) => {
-                    let st = wake.wait_timeout(st, at.saturating_since(self.now()));
-                    let mut st = st;
+                    st.watch = Some(st.watch.map_or(at, |w| w.min(at)));
+                    timed_for = Some(at);
+                    let mut st = wake.wait_timeout(st, at.saturating_since(self.now()));
                     let now = self.now();
+                    if st.watch.is_some_and(|w| w <= now) {
+                        st.watch = None;
+                    }
                     st.table.advance(now);
                     st.dispatch();
                     st
                 }
-                None => wake.wait(st),
+                None => {
+                    timed_for = None;
+                    wake.wait(st)
+                }
             };
             woken = true;
         }

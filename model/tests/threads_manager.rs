@@ -244,3 +244,42 @@ fn renewed_lease_survives_and_guard_reports_expiry() {
     ));
     assert!(locks.is_empty());
 }
+
+/// A lease granted while the waiter behind it already sleeps untimed (there was no deadline
+/// when it went to sleep) must still expire and wake that waiter, even though no thread ever
+/// calls into the manager again. Found as a 64-thread stress hang; the bound below only turns
+/// a hang into a failure.
+#[test]
+fn a_lease_granted_to_a_crashed_holder_expires_while_everyone_sleeps() {
+    let locks = LockManager::new();
+    let path = p("/s/img");
+    let first = locks
+        .lock(Owner::new(1), &path, Level::Write, Wait::Forever)
+        .unwrap();
+    let (crashed, sleeper) = (locks.clone(), locks.clone());
+    let (leased, waiting) = (path.clone(), path.clone());
+    let crash = thread::spawn(move || {
+        let ttl = Duration::from_millis(30);
+        let g = crashed
+            .lock_lease(Owner::new(2), &leased, Level::Write, Wait::Forever, ttl)
+            .unwrap();
+        g.detach();
+    });
+    eventually(|| locks.queue(&path).len() == 1);
+    let (tx, rx) = mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let g = sleeper
+            .lock(Owner::new(3), &waiting, Level::Write, Wait::Forever)
+            .unwrap();
+        tx.send(g.fence()).unwrap();
+    });
+    eventually(|| locks.queue(&path).len() == 2);
+    drop(first);
+    crash.join().unwrap();
+    let fence = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the waiter behind the expired lease was never woken");
+    assert!(fence > 0);
+    waiter.join().unwrap();
+    assert!(locks.is_empty());
+}
