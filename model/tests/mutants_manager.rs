@@ -1,0 +1,195 @@
+//! Kills mutants `cargo mutants` found surviving in `model/src/manager.rs` (see
+//! `reports/mutation.md`): introspection and `Debug` of the manager and its guards, lease
+//! renewal through the manager, and the deadline watch that makes a sleeping waiter process a
+//! lease expiry on time.
+
+use lockstudio::manager::{LockManager, Wait};
+use lockstudio::{Level, LockError, LockPath, ManualClock, Owner, Time};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+fn p(s: &str) -> LockPath {
+    LockPath::parse(s).unwrap()
+}
+
+fn eventually(mut cond: impl FnMut() -> bool) {
+    for _ in 0..20_000 {
+        if cond() {
+            return;
+        }
+        thread::sleep(Duration::from_micros(100));
+    }
+    panic!("condition never became true");
+}
+
+#[test]
+fn introspection_and_debug_show_what_is_held() {
+    let locks = LockManager::new();
+    assert!(locks.is_empty());
+    let g = locks
+        .lock(Owner::new(7), &p("/s/img"), Level::Write, Wait::Forever)
+        .unwrap();
+    assert!(!locks.is_empty());
+    assert_eq!(locks.counts().holds, 1);
+    let shown = format!("{locks:?}");
+    assert!(shown.contains("holds: 1"), "{shown}");
+    let guard = format!("{g:?}");
+    assert!(
+        guard.contains("/s/img") && guard.contains("LockGuard"),
+        "{guard}"
+    );
+    assert_eq!(g.expires(), None, "a hold without a lease never expires");
+    drop(g);
+    assert!(locks.is_empty());
+    assert_eq!(locks.counts().holds, 0);
+}
+
+#[test]
+fn renewing_through_the_manager_moves_the_expiry_until_it_passed() {
+    let locks = LockManager::with_clock(ManualClock::new(Time::ZERO));
+    let clock = locks.clock();
+    let (me, path) = (Owner::new(1), p("/s"));
+    let ttl = Duration::from_secs(10);
+    let g = locks
+        .lock_lease(me, &path, Level::Write, Wait::Forever, ttl)
+        .unwrap();
+    assert_eq!(g.expires(), Some(Time::ZERO.saturating_add(ttl)));
+    clock.advance(Duration::from_secs(4));
+    let renewed = locks.renew(me, &path, ttl).unwrap();
+    assert_eq!(renewed, Time::from_nanos(14_000_000_000));
+    clock.advance(Duration::from_secs(11));
+    locks.advance();
+    assert!(matches!(
+        locks.renew(me, &path, ttl),
+        Err(LockError::LeaseExpired { .. })
+    ));
+    g.detach();
+}
+
+/// A lease granted while one waiter sleeps timed for a far deadline and another sleeps
+/// untimed: the short lease must still be processed at its own expiry, not at the far one.
+#[test]
+fn a_short_lease_is_processed_at_its_expiry_while_a_waiter_sleeps_for_a_far_deadline() {
+    let locks = LockManager::new();
+    let (a, b) = (p("/a"), p("/b"));
+    let hold_a = locks
+        .lock(Owner::new(1), &a, Level::Write, Wait::Forever)
+        .unwrap();
+    let hold_b = locks
+        .lock(Owner::new(2), &b, Level::Write, Wait::Forever)
+        .unwrap();
+    // Waits behind /a for up to 30 s: sleeps timed, far in the future.
+    let far = locks.clone();
+    let far_path = a.clone();
+    let patient = thread::spawn(move || {
+        far.lock(
+            Owner::new(3),
+            &far_path,
+            Level::Write,
+            Wait::For(Duration::from_secs(30)),
+        )
+        .map(|g| g.fence())
+    });
+    eventually(|| locks.queue(&a).len() == 1);
+    // A crashed client's short lease on /b, then a waiter behind it.
+    let crashed = locks.clone();
+    let leased = b.clone();
+    let crash = thread::spawn(move || {
+        let ttl = Duration::from_millis(30);
+        crashed
+            .lock_lease(Owner::new(4), &leased, Level::Write, Wait::Forever, ttl)
+            .unwrap()
+            .detach();
+    });
+    eventually(|| locks.queue(&b).len() == 1);
+    let behind = locks.clone();
+    let behind_path = b.clone();
+    let (tx, rx) = mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let g = behind
+            .lock(Owner::new(5), &behind_path, Level::Write, Wait::Forever)
+            .unwrap();
+        tx.send(()).unwrap();
+        drop(g);
+    });
+    eventually(|| locks.queue(&b).len() == 2);
+    let start = Instant::now();
+    drop(hold_b);
+    crash.join().unwrap();
+    // The bound sits between the lease (30 ms) and the far deadline (30 s).
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("the expiry waited for an unrelated waiter's far deadline");
+    assert!(start.elapsed() < Duration::from_secs(10));
+    waiter.join().unwrap();
+    drop(hold_a);
+    assert!(patient.join().unwrap().is_ok());
+}
+
+/// After a timed sleeper's deadline passed and it went back to sleep untimed, a deadline that
+/// appears later must still be watched (the passed one must not count as watched).
+#[test]
+fn a_passed_deadline_does_not_count_as_watched() {
+    let locks = LockManager::new();
+    let (b, c, d) = (p("/b"), p("/c"), p("/d"));
+    let hold_b = locks
+        .lock(Owner::new(1), &b, Level::Write, Wait::Forever)
+        .unwrap();
+    let sleeper = locks.clone();
+    let sleeper_path = b.clone();
+    let first = thread::spawn(move || {
+        sleeper
+            .lock(Owner::new(2), &sleeper_path, Level::Write, Wait::Forever)
+            .map(|g| g.fence())
+    });
+    eventually(|| locks.queue(&b).len() == 1);
+    // A short unrelated lease: the sleeper is woken to watch it, processes it, sleeps again.
+    locks
+        .lock_lease(
+            Owner::new(3),
+            &c,
+            Level::Write,
+            Wait::Forever,
+            Duration::from_millis(20),
+        )
+        .unwrap()
+        .detach();
+    eventually(|| locks.holders(&c).is_empty());
+    // Now the crashed-holder pattern on /d, with every other thread asleep.
+    let hold_d = locks
+        .lock(Owner::new(4), &d, Level::Write, Wait::Forever)
+        .unwrap();
+    let crashed = locks.clone();
+    let leased = d.clone();
+    let crash = thread::spawn(move || {
+        crashed
+            .lock_lease(
+                Owner::new(5),
+                &leased,
+                Level::Write,
+                Wait::Forever,
+                Duration::from_millis(20),
+            )
+            .unwrap()
+            .detach();
+    });
+    eventually(|| locks.queue(&d).len() == 1);
+    let behind = locks.clone();
+    let behind_path = d.clone();
+    let (tx, rx) = mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let g = behind
+            .lock(Owner::new(6), &behind_path, Level::Write, Wait::Forever)
+            .unwrap();
+        tx.send(()).unwrap();
+        drop(g);
+    });
+    eventually(|| locks.queue(&d).len() == 2);
+    drop(hold_d);
+    crash.join().unwrap();
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("the second lease was never processed");
+    waiter.join().unwrap();
+    drop(hold_b);
+    assert!(first.join().unwrap().is_ok());
+}
