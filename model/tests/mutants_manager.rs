@@ -13,15 +13,9 @@ fn p(s: &str) -> LockPath {
     LockPath::parse(s).unwrap()
 }
 
-fn eventually(mut cond: impl FnMut() -> bool) {
-    for _ in 0..20_000 {
-        if cond() {
-            return;
-        }
-        thread::sleep(Duration::from_micros(100));
-    }
-    panic!("condition never became true");
-}
+mod waiting;
+
+use waiting::eventually;
 
 #[test]
 fn introspection_and_debug_show_what_is_held() {

@@ -14,16 +14,9 @@ use std::sync::{mpsc, Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-/// Waits (bounded) until `cond` holds, so tests never depend on sleeping "long enough".
-fn eventually(mut cond: impl FnMut() -> bool) {
-    for _ in 0..50_000 {
-        if cond() {
-            return;
-        }
-        thread::sleep(Duration::from_micros(100));
-    }
-    panic!("condition never became true");
-}
+mod waiting;
+
+use waiting::eventually;
 
 // ----- optimistic versioning -----
 

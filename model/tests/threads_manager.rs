@@ -11,16 +11,9 @@ fn p(s: &str) -> LockPath {
     LockPath::parse(s).unwrap()
 }
 
-/// Waits (bounded) until `cond` holds, so tests never depend on sleeping for "long enough".
-fn eventually(mut cond: impl FnMut() -> bool) {
-    for _ in 0..20_000 {
-        if cond() {
-            return;
-        }
-        thread::sleep(Duration::from_micros(100));
-    }
-    panic!("condition never became true");
-}
+mod waiting;
+
+use waiting::eventually;
 
 #[test]
 fn writer_blocks_writer_until_release() {
