@@ -163,6 +163,7 @@ impl<C: Clock> fmt::Debug for LockManager<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LockManager")
             .field("counts", &self.counts())
+            .field("watched_deadline", &self.watched_deadline())
             .finish()
     }
 }
@@ -296,6 +297,14 @@ impl<C: Clock> LockManager<C> {
     /// Whether nothing is held or queued.
     pub fn is_empty(&self) -> bool {
         self.shared.state.lock().table.is_empty()
+    }
+
+    /// The earliest deadline some sleeping waiter is timed to wake for and process, if any.
+    /// Diagnostics: with a clock that passes by itself, a table deadline earlier than this
+    /// (or any deadline while this is `None` and someone waits) means a waiter is on its way
+    /// to watch it. Always `None` with a manual clock.
+    pub fn watched_deadline(&self) -> Option<Time> {
+        self.shared.state.lock().watch
     }
 
     fn now(&self) -> Time {

@@ -187,3 +187,95 @@ fn a_passed_deadline_does_not_count_as_watched() {
     drop(hold_b);
     assert!(first.join().unwrap().is_ok());
 }
+
+/// Renewing a lease to a shorter one moves the table's earliest deadline earlier than the
+/// one every sleeper is timed for: one of them must be woken to watch the new deadline, or
+/// the waiter behind the lease is let in only when the old, far expiry comes.
+#[test]
+fn shortening_a_lease_wakes_a_sleeper_to_watch_the_earlier_expiry() {
+    let locks = LockManager::new();
+    let (holder, path) = (Owner::new(1), p("/s/session.xml"));
+    locks
+        .lock_lease(
+            holder,
+            &path,
+            Level::Write,
+            Wait::Forever,
+            Duration::from_secs(3600),
+        )
+        .unwrap()
+        .detach();
+    let (granted, waiter) = spawn_waiter(&locks, Owner::new(2), &path);
+    eventually(|| locks.queue(&path).len() == 1);
+    // The waiter now sleeps timed for the hour-long lease.
+    locks
+        .renew(holder, &path, Duration::from_millis(50))
+        .unwrap();
+    granted
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the shortened lease was processed at its old expiry, not its new one");
+    waiter.join().unwrap();
+}
+
+/// Two waiters sleep untimed; a deadline appears and one of them is woken to watch it. When
+/// that watcher leaves (its lock is granted) before the deadline, the watch must pass to the
+/// other sleeper. Which sleeper is woken depends on the manager's slot order, so both
+/// request orders are run: in one of them the watcher is the one that leaves.
+#[test]
+fn a_watcher_that_leaves_hands_the_deadline_to_another_sleeper() {
+    for leaver_first in [true, false] {
+        let locks = LockManager::new();
+        let (l, u) = (p("/l"), p("/u"));
+        let hold_l = locks
+            .lock(Owner::new(1), &l, Level::Write, Wait::Forever)
+            .unwrap();
+        let hold_u = locks
+            .lock(Owner::new(2), &u, Level::Write, Wait::Forever)
+            .unwrap();
+        let queue_behind = |owner: u64, path: &LockPath| {
+            let waiter = spawn_waiter(&locks, Owner::new(owner), path);
+            eventually(|| locks.queue(path).len() == 1);
+            waiter
+        };
+        let (leaver, stays) = if leaver_first {
+            let leaver = queue_behind(3, &l);
+            (leaver, queue_behind(4, &u))
+        } else {
+            let stays = queue_behind(4, &u);
+            (queue_behind(3, &l), stays)
+        };
+        // Both sleep untimed (no deadline yet). Turn the hold on /u into a lease: a deadline
+        // appears and one sleeper is woken to watch it.
+        locks
+            .renew(Owner::new(2), &u, Duration::from_millis(500))
+            .unwrap();
+        hold_u.detach();
+        eventually(|| locks.watched_deadline().is_some());
+        drop(hold_l);
+        leaver.0.recv_timeout(Duration::from_secs(10)).unwrap();
+        leaver.1.join().unwrap();
+        stays
+            .0
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("lease never processed (leaver first: {leaver_first})"));
+        stays.1.join().unwrap();
+    }
+}
+
+/// A thread that takes `path` for `owner` (waiting forever), reports the grant and releases.
+fn spawn_waiter(
+    locks: &LockManager,
+    owner: Owner,
+    path: &LockPath,
+) -> (mpsc::Receiver<()>, thread::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel();
+    let (locks, path) = (locks.clone(), path.clone());
+    let handle = thread::spawn(move || {
+        let g = locks
+            .lock(owner, &path, Level::Write, Wait::Forever)
+            .unwrap();
+        tx.send(()).unwrap();
+        drop(g);
+    });
+    (rx, handle)
+}
