@@ -350,3 +350,80 @@ impl<M: LockModel> Lane<M> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deadlock(owners: &[u64]) -> Outcome {
+        Outcome::Failed(LockError::Deadlock {
+            cycle: owners.iter().copied().map(Owner::new).collect(),
+        })
+    }
+
+    #[test]
+    fn models_agree_on_any_deadlock_cycle_but_nothing_else_that_differs() {
+        assert!(deadlock(&[1, 2]).same_as(&deadlock(&[1, 3, 2])));
+        let granted = |fence| {
+            Outcome::Granted(Grant {
+                fence,
+                expires: None,
+            })
+        };
+        assert!(granted(3).same_as(&granted(3)));
+        assert!(!granted(3).same_as(&granted(4)));
+        assert!(!granted(3).same_as(&Outcome::Queued));
+        assert!(Outcome::Queued.same_as(&Outcome::Queued));
+        assert!(!Outcome::Queued.same_as(&deadlock(&[1, 2])));
+        assert!(!Outcome::Cancelled.same_as(&Outcome::Nothing));
+        let renewed = |secs| Outcome::Renewed(Time::ZERO.saturating_add(Duration::from_secs(secs)));
+        assert!(renewed(5).same_as(&renewed(5)));
+        assert!(!renewed(5).same_as(&renewed(6)));
+    }
+
+    fn granted_effect(fence: u64) -> Happened {
+        Happened::Granted {
+            id: format!("r{fence}"),
+            owner: Owner::new(fence),
+            level: Level::Write,
+            grant: Grant {
+                fence,
+                expires: None,
+            },
+        }
+    }
+
+    fn observed(outcome: Outcome, fences: &[u64]) -> Observation {
+        Observation {
+            outcome,
+            effects: fences.iter().copied().map(granted_effect).collect(),
+            queued: None,
+            ended: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn fences_must_grow_across_and_within_steps() {
+        let granted = |fence| {
+            Outcome::Granted(Grant {
+                fence,
+                expires: None,
+            })
+        };
+        let mut lane = Lane::new("table", crate::table::LockTable::new());
+        assert_eq!(lane.check_fences(&observed(granted(1), &[])), Ok(()));
+        assert_eq!(
+            lane.check_fences(&observed(Outcome::Nothing, &[2, 3])),
+            Ok(())
+        );
+        // A token no newer than the last step's, out of order within a step, or handed out
+        // twice in one step.
+        assert_eq!(lane.check_fences(&observed(granted(3), &[])), Err((3, 3)));
+        assert_eq!(
+            lane.check_fences(&observed(Outcome::Nothing, &[5, 4])),
+            Err((5, 4))
+        );
+        assert_eq!(lane.check_fences(&observed(granted(6), &[6])), Err((6, 6)));
+        assert_eq!(lane.check_fences(&observed(granted(7), &[])), Ok(()));
+    }
+}

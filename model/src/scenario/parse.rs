@@ -857,5 +857,11 @@ expires = []
             Location::of_offset(text, 99),
             Location { line: 2, column: 5 }
         );
+        // Inside the two bytes of 'é': the character's own column.
+        assert_eq!(
+            Location::of_offset(text, 5),
+            Location { line: 2, column: 2 }
+        );
+        assert_eq!(Location { line: 2, column: 3 }.to_string(), "2:3");
     }
 }
