@@ -61,8 +61,16 @@ stage sim-sweeps   sim_sweeps
 stage shuttle       shuttle
 stage loom          loom
 # Every planted bug must be caught by some checker. --first stops at the first checker that
-# catches each bug (minutes); the full matrix (`--write`) is the committed report.
-stage planted       bash scripts/planted-bugs.sh --first
+# catches each bug (minutes); the full matrix (`--write`) is the committed report. First, the
+# switch itself: LOCKSTUDIO_BUG plants exactly the named bug (a unit test that only exists
+# with the planted-bugs feature).
+planted() {
+  CARGO_TARGET_DIR=target/planted cargo test -q -p lockstudio --features planted-bugs \
+    --lib planted::tests
+  bash scripts/planted-bugs.sh --first
+}
+
+stage planted       planted
 echo "==> stage times"
 printf '    %s\n' "${TIMES[@]}"
 echo "==> gate passed in ${SECONDS}s"

@@ -99,4 +99,47 @@ mod tests {
         assert_eq!(Bug::SkipAncestorCheck.name(), "skip-ancestor-check");
         assert_eq!(Bug::from_name("no-such-bug"), None);
     }
+
+    /// `LOCKSTUDIO_BUG` plants exactly the named bug, and nothing when unset or unknown. The
+    /// variable is read by the process, so each case runs this test again in a child process
+    /// with its own environment (setting it here would race the other tests).
+    #[cfg(feature = "planted-bugs")]
+    #[test]
+    fn the_selector_plants_exactly_the_named_bug() {
+        const CHILD: &str = "LOCKSTUDIO_PLANTED_SELECTOR_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let chosen = std::env::var("LOCKSTUDIO_BUG").ok();
+            for bug in Bug::ALL {
+                let named = chosen.as_deref() == Some(bug.name().as_str());
+                assert_eq!(active(bug), named, "{} with {chosen:?}", bug.name());
+            }
+            return;
+        }
+        let me = std::env::current_exe().expect("the test binary's path");
+        let first = Bug::ALL[0].name();
+        let last = Bug::ALL[Bug::ALL.len() - 1].name();
+        for choice in [
+            Some(first.as_str()),
+            Some(last.as_str()),
+            Some("no-such-bug"),
+            None,
+        ] {
+            let mut child = std::process::Command::new(&me);
+            child
+                .args([
+                    "--exact",
+                    "planted::tests::the_selector_plants_exactly_the_named_bug",
+                ])
+                .env(CHILD, "1");
+            match choice {
+                Some(name) => child.env("LOCKSTUDIO_BUG", name),
+                None => child.env_remove("LOCKSTUDIO_BUG"),
+            };
+            let status = child.status().expect("the test binary runs");
+            assert!(
+                status.success(),
+                "selector wrong with LOCKSTUDIO_BUG={choice:?}"
+            );
+        }
+    }
 }
