@@ -775,6 +775,7 @@ expires = []
                 7,
                 "needs a `timeout`",
             ),
+            ("do = \"cancel\"\nid = \"\"\n", 4, "`id` must not be empty"),
         ];
         for (body, line, needle) in cases {
             let e = err(&step(body));

@@ -509,3 +509,58 @@ fn detail_waiting(w: &Waiting, names: Names<'_>) -> String {
 fn expiry(expires: Option<Time>) -> String {
     expires.map_or(String::new(), |t| format!(", expires {t}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::RequestOptions;
+
+    fn nothing() -> Observation {
+        Observation {
+            outcome: Outcome::Nothing,
+            effects: Vec::new(),
+            queued: None,
+            ended: Vec::new(),
+        }
+    }
+
+    /// The scenario files' own expectations cannot tell the two models apart when both are
+    /// wrong alike, so the runner must compare them with each other on every step.
+    #[test]
+    fn the_models_are_compared_on_results_and_state() {
+        let owners = vec!["ann".to_owned()];
+        let mut runner = Runner {
+            names: Names(&owners),
+            clock: ManualClock::new(Time::ZERO),
+            table: Lane::new("LockTable", LockTable::new()),
+            reference: Lane::new("ReferenceTable", ReferenceTable::new()),
+            pending: Vec::new(),
+        };
+        assert_eq!(runner.disagreement(&nothing(), &nothing()), None);
+        let queued = Observation {
+            outcome: Outcome::Queued,
+            ..nothing()
+        };
+        let m = runner
+            .disagreement(&nothing(), &queued)
+            .expect("different results");
+        assert!(m.expected.ends_with("agree on the result"), "{m:?}");
+        // A hold only one of the two models has.
+        let path = LockPath::parse("/s").expect("a valid path");
+        let options = RequestOptions::default();
+        let taken =
+            runner
+                .table
+                .model
+                .request(Owner::new(1), &path, Level::Write, options, Time::ZERO);
+        assert!(taken.is_ok());
+        let m = runner
+            .disagreement(&nothing(), &nothing())
+            .expect("different holds");
+        assert!(m.expected.ends_with("agree on the holds"), "{m:?}");
+        assert!(
+            m.got.contains("ann"),
+            "owners are named as in the file: {m:?}"
+        );
+    }
+}
