@@ -7,6 +7,7 @@ use lockstudio::reservation::{
     InProcessServer, ReservationClient, ReservationKind, ReserveError, ServerReservations,
 };
 use lockstudio::{LockError, LockPath, ManualClock, Owner, Time};
+use std::sync::Arc;
 use std::time::Duration;
 
 const TTL: Duration = Duration::from_secs(30);
@@ -88,4 +89,43 @@ fn the_server_tier_counts_expiries_and_exposes_its_table() {
     assert_eq!(server.expired_total(), 2);
     assert!(server.is_empty());
     assert_eq!(server.table().counts().holds, 0);
+}
+
+#[test]
+fn reservations_and_renewers_describe_themselves() {
+    let (_server, ws) = setup();
+    let path = p("/studio/s1");
+    let r = ws
+        .reserve(Owner::new(3), &path, ReservationKind::Read, Wait::Forever)
+        .unwrap();
+    assert_eq!(
+        format!("{r:?}"),
+        format!(
+            "Reservation {{ owner: {:?}, path: {path:?}, kind: Read, fence: {} }}",
+            Owner::new(3),
+            r.fence()
+        )
+    );
+    assert_eq!(ReservationKind::Read.to_string(), "read");
+    assert_eq!(ReservationKind::Write.to_string(), "write");
+    let renewer = ws.spawn_renewer(Duration::from_secs(3600));
+    assert_eq!(format!("{renewer:?}"), "Renewer { .. }");
+}
+
+/// Dropping a renewer stops and joins its thread, which holds a handle on the client: once
+/// both are dropped, nothing refers to the client's transport any more.
+#[test]
+fn dropping_the_renewer_stops_its_thread() {
+    let server = InProcessServer::new(ManualClock::new(Time::ZERO));
+    let transport = Arc::new(server);
+    let local = LockManager::with_clock(ManualClock::new(Time::ZERO));
+    let ws = ReservationClient::new(local, Arc::clone(&transport), TTL).unwrap();
+    let renewer = ws.spawn_renewer(Duration::from_millis(1));
+    drop(renewer);
+    drop(ws);
+    assert_eq!(
+        Arc::strong_count(&transport),
+        1,
+        "the renewal thread still holds the client"
+    );
 }

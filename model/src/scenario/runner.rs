@@ -513,7 +513,7 @@ fn expiry(expires: Option<Time>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::RequestOptions;
+    use crate::table::{Grant, RequestOptions};
 
     fn nothing() -> Observation {
         Observation {
@@ -561,6 +561,97 @@ mod tests {
         assert!(
             m.got.contains("ann"),
             "owners are named as in the file: {m:?}"
+        );
+    }
+
+    fn at(secs: u64) -> Time {
+        Time::ZERO.saturating_add(std::time::Duration::from_secs(secs))
+    }
+
+    fn hold(owner: u64, level: Level, fence: u64, expires: Option<Time>) -> HolderInfo {
+        HolderInfo {
+            owner: Owner::new(owner),
+            level,
+            counts: [1, u32::from(level != Level::Read), 0],
+            fence,
+            expires,
+        }
+    }
+
+    fn mismatch(expected: &str, got: &str) -> Mismatch {
+        Mismatch {
+            expected: expected.into(),
+            got: got.into(),
+        }
+    }
+
+    #[test]
+    fn one_report_says_which_model_deviated() {
+        let a = mismatch("granted", "blocked");
+        assert_eq!(combine(Some(a.clone()), Some(a.clone())), Some(a.clone()));
+        let both = combine(Some(a.clone()), Some(mismatch("granted", "released")));
+        assert_eq!(
+            both.map(|m| m.got),
+            Some("blocked from LockTable (ReferenceTable: expected granted, got released)".into())
+        );
+        let table_only = combine(Some(a.clone()), None).map(|m| m.got);
+        assert_eq!(
+            table_only.as_deref(),
+            Some("blocked from LockTable (ReferenceTable agrees with the file)")
+        );
+        assert_eq!(combine(None, None), None);
+    }
+
+    #[test]
+    fn failures_name_owners_and_show_every_detail() {
+        let owners: Vec<String> = (1..=12).map(|i| format!("o{i}")).collect();
+        let names = Names(&owners);
+        assert_eq!(
+            names.substitute("owner#12 waits for owner#1"),
+            "o12 waits for o1"
+        );
+        assert_eq!(names.list(&[Owner::new(2), Owner::new(13)]), "o2, owner#13");
+        let (a, b) = (
+            LockPath::parse("/a").unwrap(),
+            LockPath::parse("/b").unwrap(),
+        );
+        let holds = [
+            (a.clone(), hold(1, Level::Read, 3, None)),
+            (a.clone(), hold(2, Level::Read, 4, None)),
+            (b.clone(), hold(1, Level::Write, 5, Some(at(30)))),
+        ];
+        let waiting = Waiting {
+            id: "w1".into(),
+            owner: Owner::new(3),
+            path: b.clone(),
+            level: Level::Write,
+            since: at(1),
+            deadline: Some(at(4)),
+        };
+        assert_eq!(
+            render_state(&holds, std::slice::from_ref(&waiting), Names(&owners)),
+            "holders [/a: o1 read, o2 read; /b: o1 write] queue [w1: o3 write /b]"
+        );
+        assert_eq!(
+            detail_hold(&holds[2].0, &holds[2].1, Names(&owners)),
+            "/b: o1 write (read x1, write x1, delete x0, fence 5, expires t=30s)"
+        );
+        assert_eq!(
+            detail_waiting(&waiting, Names(&owners)),
+            "w1: o3 write /b (since t=1s, deadline t=4s)"
+        );
+        let granted = Happened::Granted {
+            id: "r1".into(),
+            owner: Owner::new(2),
+            level: Level::Read,
+            grant: Grant {
+                fence: 6,
+                expires: None,
+            },
+        };
+        assert_eq!(
+            detail_effect(&granted, Names(&owners)),
+            "granted r1 (o2 read, fence 6)"
         );
     }
 }
