@@ -21,6 +21,7 @@ use waiting::eventually;
 fn introspection_and_debug_show_what_is_held() {
     let locks = LockManager::new();
     assert!(locks.is_empty());
+    assert_eq!(locks.watched_deadline(), None, "nobody sleeps");
     let g = locks
         .lock(Owner::new(7), &p("/s/img"), Level::Write, Wait::Forever)
         .unwrap();
@@ -208,6 +209,9 @@ fn shortening_a_lease_wakes_a_sleeper_to_watch_the_earlier_expiry() {
     let (granted, waiter) = spawn_waiter(&locks, Owner::new(2), &path);
     eventually(|| locks.queue(&path).len() == 1);
     // The waiter now sleeps timed for the hour-long lease.
+    let hour = locks.holders(&path)[0].expires;
+    assert!(hour.is_some());
+    assert_eq!(locks.watched_deadline(), hour);
     locks
         .renew(holder, &path, Duration::from_millis(50))
         .unwrap();
