@@ -49,6 +49,18 @@ impl Tally {
 /// Marks a node that is on no active list of its parent.
 const UNLISTED: u32 = u32::MAX;
 
+/// The census share of the first owner counted at a node, kept in the node itself: with one
+/// owner per subtree (the common case) counting and looking up a share touch no hash map.
+/// Further owners' shares go to the tree's map; an owner's share is in exactly one place.
+#[derive(Clone, Copy, Debug, Default)]
+struct Share {
+    owner: Option<Owner>,
+    census: Census,
+    /// How many other owners have a share of this node's census in the tree's map: when
+    /// zero and `owner` is `None`, nobody else can have one, so the inline slot is safe.
+    spilled: u32,
+}
+
 /// One owner's hold on one path.
 #[derive(Clone, Debug)]
 pub(crate) struct Hold {
@@ -91,6 +103,8 @@ pub(crate) struct Node {
     slot: [u32; 2],
     /// Whether the node is on the vacant list (each node is listed at most once).
     listed: bool,
+    /// Per tally, the inline share of the first owner counted here.
+    share: [Share; 2],
 }
 
 impl Node {
@@ -106,6 +120,7 @@ impl Node {
             active: [Vec::new(), Vec::new()],
             slot: [UNLISTED; 2],
             listed: false,
+            share: [Share::default(); 2],
         }
     }
 
@@ -134,7 +149,7 @@ impl Node {
 }
 
 /// The arena of nodes plus the per-owner share of every census, so "held by someone else"
-/// is `total - mine`, one hash lookup per node.
+/// is `total - mine`: inline in the node for its first owner, otherwise one hash lookup.
 #[derive(Debug)]
 pub(crate) struct Tree {
     nodes: Vec<Node>,
@@ -223,6 +238,13 @@ impl Tree {
 
     /// `owner`'s share of `tally` at `id`.
     pub(crate) fn own(&self, tally: Tally, id: NodeId, owner: Owner) -> Census {
+        let share = &self.node(id).share[tally.index()];
+        if share.owner == Some(owner) {
+            return share.census;
+        }
+        if share.spilled == 0 {
+            return Census::default();
+        }
         let map = match tally {
             Tally::Held => &self.owner_held,
             Tally::Waiting => &self.owner_waiting,
@@ -290,10 +312,27 @@ impl Tree {
             Tally::Waiting => (&mut node.waiting, &mut self.owner_waiting),
         };
         apply(field(census), delta);
-        let mine = map.entry((id, owner)).or_default();
+        let share = &mut node.share[tally.index()];
+        let inline = match share.owner {
+            Some(o) => o == owner,
+            None => share.spilled == 0,
+        };
+        if inline {
+            share.owner = Some(owner);
+            apply(field(&mut share.census), delta);
+            if share.census.is_zero() {
+                share.owner = None;
+            }
+            return;
+        }
+        let mine = map.entry((id, owner)).or_insert_with(|| {
+            share.spilled += 1;
+            Census::default()
+        });
         apply(field(mine), delta);
         if mine.is_zero() {
             map.remove(&(id, owner));
+            share.spilled -= 1;
         }
     }
 
