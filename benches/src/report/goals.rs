@@ -208,28 +208,29 @@ pub fn evaluate(results: &Results) -> Vec<Outcome> {
 }
 
 const FLAT_MISSED: &str = "P is an uncontended compare-exchange to take and a store to give \
-back. A LockTable acquire + release does far more, and a profile of this bench (`perf record` \
-on `flat/table_warm_write`) shows where: about 40% is `Tree::count`, which on acquire and again \
-on release updates the intention counts of the node and of every ancestor and, at each of \
-them, inserts or removes the owner's share in a `FxHashMap<(NodeId, Owner), Census>`; the rest \
-is walking the path twice (`ensure` on acquire, `find` on release: segment split, hash, string \
-compare), the held and waiting conflict walks, and `wake_from` on release. What would close \
-it: make `count` plain integer updates (keep an owner's share only where the owner holds \
-something below, found from a per-owner list of held nodes and consulted only when a census is \
-non-zero), and let release use the node the grant found instead of walking the path again.";
+back. A LockTable acquire + release does far more: about 1,850 instructions at depth 1 \
+(callgrind, 81fa35a), spread over walking the path twice (`ensure` on acquire, `find` on \
+release: segment split, hash, string compare), `Tree::count` and `relist` updating the \
+intention counts and active-child lists of the node and every ancestor, the held and waiting \
+conflict walks, deadline bookkeeping and `wake_from` on release. The owner-share hash map that \
+used to dominate `count` is gone from the common case (a node keeps its first owner's share \
+inline since 81fa35a: 2,014 → 1,848 instructions at depth 1). What would close it: let \
+release use the node the grant found instead of walking the path again, and skip the \
+active-list and wake bookkeeping when a count does not cross zero.";
 
-const DEPTH8_MISSED: &str = "Every extra level adds work to both halves: one owner-share \
-hash-map insert or remove in `Tree::count` (46% of the depth-8 profile), one segment \
-split/hash/string compare in `ensure` and in `find` (about 35%: `memcmp`, `Split::next`), and \
-one step of the conflict and wake walks. What would close it: the two changes of the flat goal \
-(integer-only counts, release by node), which remove most of the per-level cost, and \
-resolving a path to its node once (lock by a pre-resolved handle) for callers that lock the \
-same deep path repeatedly.";
+const DEPTH8_MISSED: &str = "Every extra level adds work to both halves: one segment \
+split/hash/string compare in `ensure` and in `find` (now the largest share: `Split::next`, \
+`memcmp`, `memchr` and the child-map hash are about 30% of the depth-8 profile), one census \
+update and active-list check per ancestor in `count`/`relist` (about 25%), and one step of the \
+conflict and wake walks. The inline owner share (81fa35a) took the depth-8 acquire + release \
+from 7,696 to 6,717 instructions. What would close it: release by node (no second path walk) \
+and resolving a path to its node once (lock by a pre-resolved handle) for callers that lock \
+the same deep path repeatedly.";
 
-const SLOPE_MISSED: &str = "Same cause as the depth-8 goal: per level, an owner-share \
-hash-map update on acquire and another on release, plus a segment hash and string compare in \
-each of the two path walks. Integer-only counts and release by node handle would leave one \
-child lookup and a few counter updates per level.";
+const SLOPE_MISSED: &str = "Same cause as the depth-8 goal: per level, a segment hash and \
+string compare in each of the two path walks and a census update plus active-list check on \
+acquire and again on release (about 700 instructions per level in all, 81fa35a). Release by \
+node handle would remove one of the two path walks.";
 
 const HELD_MISSED: &str = "Holds elsewhere cost an O(depth) table nothing but cache \
 misses: with 10k holds the nodes and hash maps no longer fit in L1/L2. What would close it: a \

@@ -87,17 +87,18 @@ pub fn observe(results: &Results) -> Vec<Observation> {
 }
 
 const REFUSED_DIR: &str = "`LockTable::decide` computes the full, sorted list of blockers \
-(every conflicting holder below the directory, collected into a `BTreeSet`) before it knows \
-the request will not queue, and `try_request` then discards the list (`WouldBlock` comes back \
-with no blockers). A refusal should stop at the census check, which already knows the answer \
-in O(depth): compute blockers only when queuing (for deadlock detection), or cap them.";
+(every conflicting holder below the directory, collected into a `BTreeSet`) for the \
+`WouldBlock` error, although the census check already knew the answer in O(depth). The list \
+is part of the error (callers are told who blocks them), so a refusal costs O(blockers); \
+capping it, or computing it lazily for callers that ask, would make refusals O(depth).";
 
-const EMPTY_SLOWER: &str = "Profiles of the two benches put `Tree::count` at 47% of the \
-time with no other holds and 33% with 100. `count` inserts and removes the owner's share at \
-each ancestor in a `FxHashMap<(NodeId, Owner), Census>`; in an otherwise empty table that map \
-is tiny, and (most likely) the insert/remove churn leaves its probe sequences long until the \
-next in-place rehash. So the \"10k held vs 0 held\" ratio flatters the table. The fix of the \
-flat goal (plain counters, no per-ancestor owner-share map updates) removes the effect.";
+const EMPTY_SLOWER: &str = "Before 81fa35a profiles put `Tree::count` at 47% of the time with \
+no other holds: it inserted and removed the owner's share at each ancestor in a hash map, and \
+in an otherwise empty table that churn (most likely) left the map's probe sequences long. A \
+node now keeps its first owner's share inline, so this case does no hash-map work at all; \
+the same code runs with 0 and with 100 other holds, so a difference that remains is \
+measurement noise (wall-clock time on this shared VM drifts by tens of percent within a \
+minute: compare instruction counts, e.g. with callgrind, to judge a code change).";
 
 const CONVOY: &str = "The queue is strictly FIFO and a release hands the lock to the oldest \
 waiter, which is asleep on its condition variable: every operation becomes a kernel wake-up \
