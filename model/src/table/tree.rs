@@ -422,3 +422,34 @@ fn apply(slot: &mut u32, delta: i32) {
     debug_assert!(next >= 0, "census went negative");
     *slot = u32::try_from(next.max(0)).unwrap_or(u32::MAX);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shares beyond a node's first owner go to the map and leave it when they drop to zero,
+    /// so a node whose extra owners have gone serves its next owner inline again.
+    #[test]
+    fn shares_return_inline_once_the_spilled_ones_are_gone() {
+        let mut tree = Tree::default();
+        let id = tree.ensure(&LockPath::parse("/a").expect("a valid path"));
+        let (a, b) = (Owner::new(1), Owner::new(2));
+        tree.count(Tally::Held, id, a, Level::Read, 1);
+        tree.count(Tally::Held, id, b, Level::Read, 1);
+        assert_eq!(tree.node(id).share[0].spilled, 1);
+        assert_eq!(tree.own(Tally::Held, id, b).direct, [1, 0, 0]);
+        tree.count(Tally::Held, id, b, Level::Read, -1);
+        tree.count(Tally::Held, id, a, Level::Read, -1);
+        assert_eq!(tree.node(id).share[0].spilled, 0);
+        assert!(tree.owner_held.is_empty());
+        tree.count(Tally::Held, id, b, Level::Write, 1);
+        assert_eq!(tree.node(id).share[0].owner, Some(b));
+        assert!(
+            tree.owner_held.is_empty(),
+            "a sole owner's shares stay inline"
+        );
+        assert_eq!(tree.own(Tally::Held, id, b).direct, [0, 1, 0]);
+        assert_eq!(tree.own(Tally::Held, ROOT, b).below, [0, 1, 0]);
+        assert_eq!(tree.own(Tally::Held, id, a), Census::default());
+    }
+}
