@@ -88,26 +88,9 @@ fn a_short_lease_is_processed_at_its_expiry_while_a_waiter_sleeps_for_a_far_dead
     });
     eventually(|| locks.queue(&a).len() == 1);
     // A crashed client's short lease on /b, then a waiter behind it.
-    let crashed = locks.clone();
-    let leased = b.clone();
-    let crash = thread::spawn(move || {
-        let ttl = Duration::from_millis(30);
-        crashed
-            .lock_lease(Owner::new(4), &leased, Level::Write, Wait::Forever, ttl)
-            .unwrap()
-            .detach();
-    });
+    let crash = spawn_crashed_lease(&locks, Owner::new(4), &b, Duration::from_millis(30));
     eventually(|| locks.queue(&b).len() == 1);
-    let behind = locks.clone();
-    let behind_path = b.clone();
-    let (tx, rx) = mpsc::channel();
-    let waiter = thread::spawn(move || {
-        let g = behind
-            .lock(Owner::new(5), &behind_path, Level::Write, Wait::Forever)
-            .unwrap();
-        tx.send(()).unwrap();
-        drop(g);
-    });
+    let (rx, waiter) = spawn_waiter(&locks, Owner::new(5), &b);
     eventually(|| locks.queue(&b).len() == 2);
     let start = Instant::now();
     drop(hold_b);
@@ -154,31 +137,9 @@ fn a_passed_deadline_does_not_count_as_watched() {
     let hold_d = locks
         .lock(Owner::new(4), &d, Level::Write, Wait::Forever)
         .unwrap();
-    let crashed = locks.clone();
-    let leased = d.clone();
-    let crash = thread::spawn(move || {
-        crashed
-            .lock_lease(
-                Owner::new(5),
-                &leased,
-                Level::Write,
-                Wait::Forever,
-                Duration::from_millis(20),
-            )
-            .unwrap()
-            .detach();
-    });
+    let crash = spawn_crashed_lease(&locks, Owner::new(5), &d, Duration::from_millis(20));
     eventually(|| locks.queue(&d).len() == 1);
-    let behind = locks.clone();
-    let behind_path = d.clone();
-    let (tx, rx) = mpsc::channel();
-    let waiter = thread::spawn(move || {
-        let g = behind
-            .lock(Owner::new(6), &behind_path, Level::Write, Wait::Forever)
-            .unwrap();
-        tx.send(()).unwrap();
-        drop(g);
-    });
+    let (rx, waiter) = spawn_waiter(&locks, Owner::new(6), &d);
     eventually(|| locks.queue(&d).len() == 2);
     drop(hold_d);
     crash.join().unwrap();
@@ -282,4 +243,21 @@ fn spawn_waiter(
         drop(g);
     });
     (rx, handle)
+}
+
+/// A client that takes a write lease on `path` (waiting as long as it must) and crashes
+/// holding it: the hold ends only by lease expiry.
+fn spawn_crashed_lease(
+    locks: &LockManager,
+    owner: Owner,
+    path: &LockPath,
+    ttl: Duration,
+) -> thread::JoinHandle<()> {
+    let (locks, path) = (locks.clone(), path.clone());
+    thread::spawn(move || {
+        locks
+            .lock_lease(owner, &path, Level::Write, Wait::Forever, ttl)
+            .unwrap()
+            .detach();
+    })
 }
