@@ -75,17 +75,12 @@ fn a_short_lease_is_processed_at_its_expiry_while_a_waiter_sleeps_for_a_far_dead
         .lock(Owner::new(2), &b, Level::Write, Wait::Forever)
         .unwrap();
     // Waits behind /a for up to 30 s: sleeps timed, far in the future.
-    let far = locks.clone();
-    let far_path = a.clone();
-    let patient = thread::spawn(move || {
-        far.lock(
-            Owner::new(3),
-            &far_path,
-            Level::Write,
-            Wait::For(Duration::from_secs(30)),
-        )
-        .map(|g| g.fence())
-    });
+    let patient = spawn_lock(
+        &locks,
+        Owner::new(3),
+        &a,
+        Wait::For(Duration::from_secs(30)),
+    );
     eventually(|| locks.queue(&a).len() == 1);
     // A crashed client's short lease on /b, then a waiter behind it.
     let crash = spawn_crashed_lease(&locks, Owner::new(4), &b, Duration::from_millis(30));
@@ -113,13 +108,7 @@ fn a_passed_deadline_does_not_count_as_watched() {
     let hold_b = locks
         .lock(Owner::new(1), &b, Level::Write, Wait::Forever)
         .unwrap();
-    let sleeper = locks.clone();
-    let sleeper_path = b.clone();
-    let first = thread::spawn(move || {
-        sleeper
-            .lock(Owner::new(2), &sleeper_path, Level::Write, Wait::Forever)
-            .map(|g| g.fence())
-    });
+    let first = spawn_lock(&locks, Owner::new(2), &b, Wait::Forever);
     eventually(|| locks.queue(&b).len() == 1);
     // A short unrelated lease: the sleeper is woken to watch it, processes it, sleeps again.
     locks
@@ -259,5 +248,21 @@ fn spawn_crashed_lease(
             .lock_lease(owner, &path, Level::Write, Wait::Forever, ttl)
             .unwrap()
             .detach();
+    })
+}
+
+/// A thread that takes a write on `path` for `owner` as `wait` allows and returns the grant's
+/// fence (the guard releases when the thread ends).
+fn spawn_lock(
+    locks: &LockManager,
+    owner: Owner,
+    path: &LockPath,
+    wait: Wait,
+) -> thread::JoinHandle<Result<u64, LockError>> {
+    let (locks, path) = (locks.clone(), path.clone());
+    thread::spawn(move || {
+        locks
+            .lock(owner, &path, Level::Write, wait)
+            .map(|g| g.fence())
     })
 }
